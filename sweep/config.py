@@ -1,0 +1,161 @@
+"""Typed configuration: dataclass schemas registered in Hydra's ConfigStore, validated once.
+
+The YAML files under `conf/` hold values; these dataclasses hold types and defaults. `load()`
+turns the composed DictConfig into these objects and validates them, so the rest of the
+package only ever sees a checked `SweepConfig`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from sweep.errors import ConfigError
+
+METRICS = ("accuracy", "f1")
+LOG_MODELS = ("best", "all", "none")
+DATA_SOURCES = ("covtype", "synthetic")
+
+
+@dataclass
+class SweepSettings:
+    max_evals: int = 25
+    seed: int = 0
+    metric: str = "accuracy"
+    # Random trials before TPE starts modelling; hyperopt's default (20) would leave TPE only
+    # 5 of a 25-eval sweep.
+    n_startup_jobs: int = 8
+    run_name: str = "dtree-sweep"
+    progress_bar: bool = True
+
+
+@dataclass
+class DataSettings:
+    source: str = "covtype"
+    path: str | None = None
+    urls: list[str] = field(default_factory=list)
+    sha256: str | None = None
+    cache_dir: str = "~/.cache/sweep"
+    rows: int = 20_000  # synthetic data only
+    seed: int = 0  # synthetic generator and the train/validation/test split
+    split: list[float] = field(default_factory=lambda: [0.8, 0.1, 0.1])
+    # Fixed, not derived from the core count: a tree's splits depend on the partitioning.
+    partitions: int = 2
+
+
+@dataclass
+class ParamSpec:
+    """A searched parameter: `int`/`float` from low to high (optionally log-scaled), or `choice`."""
+
+    type: str = "int"
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    values: list[Any] | None = None
+
+
+@dataclass
+class ModelSettings:
+    """Fixed DecisionTreeClassifier settings that are not searched."""
+
+    seed: int = 42
+    max_memory_in_mb: int = 256
+    cache_node_ids: bool = False
+    checkpoint_interval: int = 10
+
+
+@dataclass
+class SparkSettings:
+    master: str = "local[*]"
+    driver_memory: str = "4g"
+    app_name: str = "sweep"
+    shuffle_partitions: int = 4
+    ui: bool = False
+    log_level: str = "ERROR"
+    conf: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class TrackingSettings:
+    uri: str = "sqlite:///mlflow.db"
+    experiment: str = "covtype-dtree"
+    log_models: str = "best"
+
+
+@dataclass
+class SweepConfig:
+    sweep: SweepSettings = field(default_factory=SweepSettings)
+    data: DataSettings = field(default_factory=DataSettings)
+    model: ModelSettings = field(default_factory=ModelSettings)
+    search: dict[str, ParamSpec] = field(default_factory=dict)
+    spark: SparkSettings = field(default_factory=SparkSettings)
+    tracking: TrackingSettings = field(default_factory=TrackingSettings)
+
+
+def register() -> None:
+    ConfigStore.instance().store(name="base_config", node=SweepConfig)
+
+
+def load(cfg: DictConfig) -> SweepConfig:
+    """Resolve and type the composed config, then validate it; raises ConfigError."""
+    try:
+        typed = OmegaConf.to_object(cfg)
+    except OmegaConfBaseException as exc:
+        key = getattr(exc, "full_key", None) or "config"
+        raise ConfigError(
+            str(exc).splitlines()[0], where=key, fix="Check the value's type and spelling"
+        ) from exc
+    if not isinstance(typed, SweepConfig):  # composed without the schema
+        raise ConfigError("config was not composed from base_config", where="defaults")
+    validate(typed)
+    return typed
+
+
+def validate(cfg: SweepConfig) -> None:
+    """Check every value whose type alone does not make it valid."""
+    from sweep.space import validate_search  # the search rules live with the search translation
+
+    s = cfg.sweep
+    _check(s.max_evals >= 1, "sweep.max_evals", s.max_evals, "an integer >= 1")
+    _check(s.n_startup_jobs >= 1, "sweep.n_startup_jobs", s.n_startup_jobs, "an integer >= 1")
+    _check(s.metric in METRICS, "sweep.metric", s.metric, f"one of {', '.join(METRICS)}")
+    d = cfg.data
+    _check(d.source in DATA_SOURCES, "data.source", d.source, f"one of {', '.join(DATA_SOURCES)}")
+    _check(d.rows >= 100, "data.rows", d.rows, "an integer >= 100")
+    _check(d.partitions >= 1, "data.partitions", d.partitions, "an integer >= 1")
+    _check(
+        len(d.split) == 3 and all(f > 0 for f in d.split) and math.isclose(sum(d.split), 1.0),
+        "data.split",
+        list(d.split),
+        "three positive fractions (train, validation, test) that sum to 1, e.g. [0.8,0.1,0.1]",
+    )
+    if d.source == "covtype" and d.path is None:
+        _check(bool(d.urls), "data.urls", d.urls, "at least one URL when data.path is not set")
+    m = cfg.model
+    _check(m.max_memory_in_mb >= 1, "model.max_memory_in_mb", m.max_memory_in_mb, ">= 1")
+    _check(
+        m.checkpoint_interval >= 1 or m.checkpoint_interval == -1,
+        "model.checkpoint_interval",
+        m.checkpoint_interval,
+        ">= 1, or -1 to disable",
+    )
+    t = cfg.tracking
+    _check(
+        t.log_models in LOG_MODELS,
+        "tracking.log_models",
+        t.log_models,
+        f"one of {', '.join(LOG_MODELS)}",
+    )
+    _check(bool(t.experiment.strip()), "tracking.experiment", t.experiment, "a non-empty name")
+    _check(bool(t.uri.strip()), "tracking.uri", t.uri, "a tracking URI such as sqlite:///mlflow.db")
+    validate_search(cfg.search)
+
+
+def _check(ok: bool, key: str, value: object, valid: str) -> None:
+    if not ok:
+        raise ConfigError(f"{value!r} is not valid", where=key, fix=f"Use {valid}")

@@ -1,0 +1,202 @@
+"""The only module that talks to MLflow runs.
+
+Runs are created and ended through `MlflowClient` with explicit run ids, not through the fluent
+active-run stack: a child is parented by its tag, ends with the right status whatever happens,
+and no "run already active" state leaks between trials or tests. Only `log_model` needs the fluent API; it
+reopens the finished child briefly.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import re
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import mlflow
+import pandas as pd
+from mlflow.entities import Metric, Param, RunStatus, RunTag
+from mlflow.exceptions import MlflowException
+from mlflow.models import ModelSignature
+from mlflow.tracking import MlflowClient
+from mlflow.types import ColSpec, Schema
+from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME
+
+from sweep.config import TrackingSettings
+from sweep.errors import EnvironmentProblem
+
+log = logging.getLogger(__name__)
+ROLE_TAG = "sweep.role"
+TRIAL_TAG = "sweep.trial"
+ERROR_TAG = "sweep.error"
+PROBE_TIMEOUT_S = 5.0
+
+
+def probe(uri: str) -> None:
+    """Fail within seconds, before Spark starts, when the store cannot be reached or written."""
+    parsed = urlparse(uri)
+    db = _sqlite_path(uri)
+    if db is not None:
+        folder = db.parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK):
+            raise EnvironmentProblem(
+                f"cannot write the SQLite store {db}: {folder} is not a writable directory",
+                where=f"tracking.uri={uri}",
+                fix="Use a path in a writable folder, e.g. tracking.uri=sqlite:///mlflow.db",
+            )
+    elif parsed.scheme in ("http", "https"):
+        try:
+            urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=PROBE_TIMEOUT_S).close()
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise EnvironmentProblem(
+                f"the MLflow server does not answer ({reason})",
+                where=f"tracking.uri={uri}",
+                fix="Start the server (mlflow server ...) or fix the URI",
+            ) from exc
+
+
+@dataclass
+class Tracker:
+    client: MlflowClient
+    experiment_id: str
+    uri: str
+
+    @classmethod
+    def connect(cls, cfg: TrackingSettings) -> Tracker:
+        probe(cfg.uri)
+        mlflow.set_tracking_uri(cfg.uri)
+        mlflow.set_registry_uri(cfg.uri)
+        client = MlflowClient(cfg.uri)
+        try:
+            experiment = client.get_experiment_by_name(cfg.experiment)
+            if experiment is None:
+                experiment_id = client.create_experiment(
+                    cfg.experiment, artifact_location=_artifact_location(cfg.uri, cfg.experiment)
+                )
+            elif experiment.lifecycle_stage != "active":
+                raise EnvironmentProblem(
+                    f"experiment {cfg.experiment!r} is deleted",
+                    where="tracking.experiment",
+                    fix="Restore it (mlflow experiments restore) or choose another name",
+                )
+            else:
+                experiment_id = experiment.experiment_id
+        except MlflowException as exc:
+            raise EnvironmentProblem(
+                f"the tracking store failed: {exc.message}",
+                where=f"tracking.uri={cfg.uri}",
+                fix="Check the URI and that the store is reachable",
+            ) from exc
+        return cls(client, experiment_id, cfg.uri)
+
+    @contextmanager
+    def run(self, name: str, tags: Mapping[str, str]) -> Iterator[str]:
+        """A run that always ends: FINISHED, FAILED on an error, KILLED on Ctrl-C."""
+        run = self.client.create_run(
+            self.experiment_id, run_name=name, tags={MLFLOW_RUN_NAME: name, **tags}
+        )
+        run_id = run.info.run_id
+        status = RunStatus.to_string(RunStatus.FAILED)
+        try:
+            yield run_id
+            status = RunStatus.to_string(RunStatus.FINISHED)
+        except (KeyboardInterrupt, SystemExit):
+            status = RunStatus.to_string(RunStatus.KILLED)
+            raise
+        except Exception as exc:
+            self.client.set_tag(run_id, ERROR_TAG, _one_line(exc))
+            raise
+        finally:
+            self.client.set_terminated(run_id, status)
+
+    def parent(self, name: str) -> Any:
+        return self.run(name, {ROLE_TAG: "parent"})
+
+    def child(self, parent_id: str, trial: int) -> Any:
+        return self.run(
+            f"trial-{trial:03d}",
+            {MLFLOW_PARENT_RUN_ID: parent_id, ROLE_TAG: "trial", TRIAL_TAG: str(trial)},
+        )
+
+    def log(
+        self,
+        run_id: str,
+        params: Mapping[str, Any] = (),
+        metrics: Mapping[str, float] = (),
+        tags: Mapping[str, Any] = (),
+    ) -> None:
+        self.client.log_batch(
+            run_id,
+            metrics=[Metric(k, float(v), _now_ms(), 0) for k, v in dict(metrics).items()],
+            params=[Param(k, str(v)) for k, v in dict(params).items()],
+            tags=[RunTag(k, str(v)) for k, v in dict(tags).items()],
+        )
+
+    def log_text(self, run_id: str, text: str, path: str) -> None:
+        self.client.log_text(run_id, text, path)
+
+    def log_table(self, run_id: str, frame: pd.DataFrame, path: str) -> None:
+        buffer = io.StringIO()
+        frame.to_csv(buffer, index=False)
+        self.client.log_text(run_id, buffer.getvalue(), path)
+
+    def log_model(self, run_id: str, model: Any, example: pd.DataFrame) -> str:
+        """Log a Spark model on a (finished) run; returns the model URI to load it from."""
+        import mlflow.spark
+        import pyspark
+
+        with mlflow.start_run(run_id=run_id):
+            info = mlflow.spark.log_model(
+                model,
+                "model",
+                signature=signature(example.columns),
+                input_example=example,
+                # Explicit: inferring them loads the model in a subprocess (~30 s per model).
+                pip_requirements=[
+                    f"pyspark=={pyspark.__version__}",
+                    f"mlflow=={mlflow.__version__}",
+                    "pandas<3",
+                ],
+            )
+        return info.model_uri
+
+
+def signature(columns: Any) -> ModelSignature:
+    """54 integer inputs (long: JSON requests carry int64) → one double `prediction`."""
+    return ModelSignature(
+        inputs=Schema([ColSpec("long", c) for c in columns]),
+        outputs=Schema([ColSpec("double", "prediction")]),
+    )
+
+
+def _artifact_location(uri: str, experiment: str) -> str | None:
+    """Keep a SQLite store's artifacts beside its database file, not in the current directory."""
+    db = _sqlite_path(uri)
+    if db is None:
+        return None
+    return (db.parent / "mlruns" / re.sub(r"[^\w.-]+", "_", experiment)).as_uri()
+
+
+def _sqlite_path(uri: str) -> Path | None:
+    """sqlite:///mlflow.db → ./mlflow.db, sqlite:////abs/mlflow.db → /abs/mlflow.db (resolved)."""
+    prefix = "sqlite:///"
+    return Path(uri[len(prefix) :]).expanduser().resolve() if uri.startswith(prefix) else None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"[:500]
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)

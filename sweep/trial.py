@@ -1,0 +1,106 @@
+"""One trial: fit a decision tree with given Spark parameters, evaluate it. No MLflow in here.
+
+All validation metrics come from one confusion matrix, i.e. one pass over the data, instead of one
+`MulticlassClassificationEvaluator` pass per metric. The definitions match Spark's evaluator
+(weighted by the true label's frequency), which the tests check.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pyspark.ml import PipelineModel
+from pyspark.ml.classification import DecisionTreeClassificationModel, DecisionTreeClassifier
+from pyspark.sql import DataFrame
+
+from sweep import covtype
+from sweep.config import ModelSettings
+from sweep.data import FEATURES_COL, LABEL_COL, assembler
+
+Confusion = dict[tuple[int, int], int]  # (true label, predicted label) → count
+
+
+@dataclass
+class TrialResult:
+    params: dict[str, Any]  # exactly as Spark got them
+    metrics: dict[str, float]  # validation: accuracy, f1, weightedPrecision, weightedRecall
+    fit_seconds: float
+    eval_seconds: float
+    num_nodes: int
+    tree_depth: int
+    importances: dict[str, float]
+    tree: DecisionTreeClassificationModel
+
+    def pipeline(self) -> PipelineModel:
+        """The servable model: raw 54 columns → assembler → tree → `prediction` (1..7)."""
+        return PipelineModel(stages=[assembler(), self.tree])
+
+
+def classifier(params: Mapping[str, Any], model: ModelSettings) -> DecisionTreeClassifier:
+    fixed = {
+        "seed": model.seed,
+        "maxMemoryInMB": model.max_memory_in_mb,
+        "cacheNodeIds": model.cache_node_ids,
+        "checkpointInterval": model.checkpoint_interval,
+    }
+    return DecisionTreeClassifier(featuresCol=FEATURES_COL, labelCol=LABEL_COL, **fixed, **params)
+
+
+def run_trial(
+    train: DataFrame, validation: DataFrame, params: Mapping[str, Any], model: ModelSettings
+) -> TrialResult:
+    started = time.perf_counter()
+    tree = classifier(params, model).fit(train)
+    fitted = time.perf_counter()
+    metrics = metrics_from_confusion(confusion_matrix(tree, validation))
+    evaluated = time.perf_counter()
+    return TrialResult(
+        params=dict(params),
+        metrics=metrics,
+        fit_seconds=fitted - started,
+        eval_seconds=evaluated - fitted,
+        num_nodes=tree.numNodes,
+        tree_depth=tree.depth,
+        importances=dict(
+            zip(covtype.FEATURES, tree.featureImportances.toArray().tolist(), strict=True)
+        ),
+        tree=tree,
+    )
+
+
+def confusion_matrix(model: Any, data: DataFrame, label_col: str = LABEL_COL) -> Confusion:
+    """Counts of (true, predicted) label pairs, in one pass over `data`."""
+    rows = model.transform(data).groupBy(label_col, "prediction").count().collect()
+    return {(int(r[label_col]), int(r["prediction"])): int(r["count"]) for r in rows}
+
+
+def metrics_from_confusion(matrix: Confusion) -> dict[str, float]:
+    """accuracy and label-frequency-weighted precision, recall and F1, as Spark's evaluator."""
+    total = sum(matrix.values())
+    if total == 0:
+        raise ValueError("cannot compute metrics on an empty data set")
+    labels = {t for t, _ in matrix}
+    true_count = {label: 0 for label in labels}
+    predicted_count: dict[int, int] = {}
+    for (t, p), n in matrix.items():
+        true_count[t] += n
+        predicted_count[p] = predicted_count.get(p, 0) + n
+    precision = recall = f1 = 0.0
+    for label in labels:
+        tp = matrix.get((label, label), 0)
+        p = tp / predicted_count[label] if predicted_count.get(label) else 0.0
+        r = tp / true_count[label]
+        weight = true_count[label] / total
+        precision += weight * p
+        recall += weight * r
+        f1 += weight * (2 * p * r / (p + r) if p + r else 0.0)
+    accuracy = sum(n for (t, p), n in matrix.items() if t == p) / total
+    return {
+        "accuracy": accuracy,
+        "f1": f1,
+        "weightedPrecision": precision,
+        "weightedRecall": recall,
+    }
