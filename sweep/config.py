@@ -8,7 +8,7 @@ package only ever sees a checked `SweepConfig`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
@@ -92,7 +92,9 @@ class SweepConfig:
     sweep: SweepSettings = field(default_factory=SweepSettings)
     data: DataSettings = field(default_factory=DataSettings)
     model: ModelSettings = field(default_factory=ModelSettings)
-    search: dict[str, ParamSpec] = field(default_factory=dict)
+    # Untyped in the schema: OmegaConf cannot add a dataclass-typed entry from the command line
+    # (+search.min_instances_per_node={...}); load() turns each entry into a ParamSpec.
+    search: dict[str, Any] = field(default_factory=dict)
     spark: SparkSettings = field(default_factory=SparkSettings)
     tracking: TrackingSettings = field(default_factory=TrackingSettings)
 
@@ -112,8 +114,28 @@ def load(cfg: DictConfig) -> SweepConfig:
         ) from exc
     if not isinstance(typed, SweepConfig):  # composed without the schema
         raise ConfigError("config was not composed from base_config", where="defaults")
+    typed.search = {name: param_spec(name, node) for name, node in typed.search.items()}
     validate(typed)
     return typed
+
+
+def param_spec(name: str, node: Any) -> ParamSpec:
+    """One `search.<name>` mapping → ParamSpec; unknown fields are an error, not ignored."""
+    known = {f.name for f in fields(ParamSpec)}
+    if not isinstance(node, dict):
+        raise ConfigError(
+            f"expected a mapping, got {node!r}",
+            where=f"search.{name}",
+            fix="Write e.g. {type: int, low: 4, high: 30}",
+        )
+    unknown = sorted(set(node) - known)
+    if unknown:
+        raise ConfigError(
+            f"unknown field {unknown[0]!r}",
+            where=f"search.{name}.{unknown[0]}",
+            fix=f"A search entry has the fields {', '.join(sorted(known))}",
+        )
+    return ParamSpec(**node)
 
 
 def validate(cfg: SweepConfig) -> None:

@@ -110,19 +110,19 @@ def _validate_entry(name: str, spec: ParamSpec) -> None:
             )
         if not param.accepts(value):
             raise ConfigError(
-                f"{value!r} is outside what Spark accepts for {param.spark_name}",
+                f"{_num(value)!r} is outside what Spark accepts for {param.spark_name}",
                 where=f"{key}.{bound}",
                 fix=f"Use a value in {param.describe()}",
             )
     if spec.low > spec.high:
         raise ConfigError(
-            f"low ({spec.low}) is greater than high ({spec.high})",
+            f"low ({_num(spec.low)}) is greater than high ({_num(spec.high)})",
             where=key,
             fix="Swap the bounds or give low <= high",
         )
     if spec.log and spec.low <= 0:
         raise ConfigError(
-            f"a log-scaled range needs low > 0, got {spec.low}",
+            f"a log-scaled range needs low > 0, got {_num(spec.low)}",
             where=f"{key}.low",
             fix="Raise low above 0 or set log: false",
         )
@@ -142,6 +142,11 @@ def _validate_choice(key: str, spec: ParamSpec, param: SparkParam) -> None:
                 where=f"{key}.values[{i}]",
                 fix=f"Use {param.describe()}",
             )
+
+
+def _num(value: Any) -> Any:
+    """4.0 → 4 in messages: OmegaConf stores every bound as a float."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def build_space(search: Mapping[str, ParamSpec]) -> dict[str, Any]:

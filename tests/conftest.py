@@ -1,0 +1,96 @@
+"""Shared fixtures: one SparkSession for the suite, a fresh MLflow store per test, composed configs.
+
+The MLflow store is a copy of a SQLite database migrated once per session (creating one costs ~5 s),
+so every test still gets its own real store.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from mlflow.tracking import MlflowClient
+
+from sweep import config
+from sweep.config import SweepConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+CONF_DIR = str(ROOT / "conf")
+COVTYPE_DIR = ROOT.parent / "shared" / "data" / "covtype"
+SAMPLE_100K = COVTYPE_DIR / "covtype-sample100k.data.gz"
+FULL = COVTYPE_DIR / "covtype-full.data.gz"
+
+config.register()
+
+
+def requires(path: Path) -> pytest.MarkDecorator:
+    return pytest.mark.skipif(not path.is_file(), reason=f"real Covtype data not found at {path}")
+
+
+@pytest.fixture(scope="session")
+def spark():
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("sweep-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.driver.memory", "2g")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def _template_store(tmp_path_factory) -> Path:
+    db = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
+    MlflowClient(f"sqlite:///{db}").search_experiments()  # creates and migrates the schema
+    return db
+
+
+@pytest.fixture(autouse=True)
+def tracking_uri(tmp_path, _template_store, monkeypatch) -> str:
+    """Each test gets its own real SQLite store; none may leave a run RUNNING."""
+    db = tmp_path / "mlflow.db"
+    shutil.copy(_template_store, db)
+    uri = f"sqlite:///{db}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.delenv("MLFLOW_RUN_ID", raising=False)
+    yield uri
+    client = MlflowClient(uri)
+    experiments = [e.experiment_id for e in client.search_experiments()]
+    running = (
+        client.search_runs(experiments, "attributes.status = 'RUNNING'") if experiments else []
+    )
+    assert not running, f"runs left RUNNING: {[r.info.run_id for r in running]}"
+
+
+@pytest.fixture
+def compose_cfg(tmp_path, tracking_uri) -> Callable[..., SweepConfig]:
+    """compose_cfg("+experiment=smoke", "sweep.max_evals=2") → a validated SweepConfig."""
+
+    def _compose(*overrides: str) -> SweepConfig:
+        with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+            cfg = compose(
+                config_name="config",
+                overrides=[
+                    f"tracking.uri={tracking_uri}",
+                    f"data.cache_dir={tmp_path / 'cache'}",
+                    "sweep.progress_bar=false",
+                    *overrides,
+                ],
+            )
+        return config.load(cfg)
+
+    return _compose

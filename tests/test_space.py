@@ -1,0 +1,100 @@
+import math
+
+import numpy as np
+import pytest
+from hyperopt import pyll
+
+from sweep.config import ParamSpec
+from sweep.errors import ConfigError
+from sweep.space import PARAMS, build_space, to_spark_params, validate_search
+
+DTREE = {
+    "max_depth": ParamSpec("int", 4, 30),
+    "max_bins": ParamSpec("int", 16, 512, log=True),
+    "impurity": ParamSpec("choice", values=["gini", "entropy"]),
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "spec", "message"),
+    [
+        ("max_depth", ParamSpec("int", 10, 4), r"search.max_depth: low \(10\) is greater"),
+        ("max_depth", ParamSpec("int", 4, 31), r"search.max_depth.high: 31.*0 .. 30"),
+        ("max_depth", ParamSpec("int", -1, 5), r"search.max_depth.low: -1.*0 .. 30"),
+        ("max_depth", ParamSpec("normal", 4, 8), r"search.max_depth.type: unknown type 'normal'"),
+        ("max_depth", ParamSpec("float", 4, 8), r"search.max_depth.type: max_depth is an integer"),
+        ("max_depth", ParamSpec("int", None, 8), r"search.max_depth.low: missing bound"),
+        ("max_bins", ParamSpec("int", 1, 64), r"search.max_bins.low: 1.*>= 2"),
+        ("max_bins", ParamSpec("int", 0, 64, log=True), r"search.max_bins.low: 0"),
+        ("impurity", ParamSpec("choice", values=[]), r"search.impurity.values: a choice needs"),
+        ("impurity", ParamSpec("choice", values=["variance"]), r"values\[0\]: 'variance'"),
+        ("impurity", ParamSpec("int", 1, 2), r"search.impurity.type: impurity takes categorical"),
+        ("max_dept", ParamSpec("int", 1, 2), r"search.max_dept: unknown parameter 'max_dept'"),
+        ("min_info_gain", ParamSpec("float", 0, 0.1, log=True), r"log-scaled range needs low > 0"),
+        ("min_weight_fraction_per_node", ParamSpec("float", 0, 0.5), r"0.0 .. 0.5 \(exclusive\)"),
+    ],
+)
+def test_invalid_specs_name_the_key_the_value_and_what_is_valid(name, spec, message):
+    with pytest.raises(ConfigError, match=message):
+        validate_search({name: spec})
+
+
+def test_empty_search_space_is_rejected():
+    with pytest.raises(ConfigError, match="search: the search space is empty"):
+        validate_search({})
+
+
+@pytest.mark.parametrize(
+    ("name", "spec"),
+    [
+        ("max_depth", ParamSpec("int", 0, 30)),
+        ("max_depth", ParamSpec("choice", values=[5, 10, 20])),
+        ("max_bins", ParamSpec("int", 2, 1024, log=True)),
+        ("min_instances_per_node", ParamSpec("int", 1, 50)),
+        ("min_info_gain", ParamSpec("float", 1e-6, 0.1, log=True)),
+        ("min_weight_fraction_per_node", ParamSpec("float", 0.0, 0.4)),
+        ("impurity", ParamSpec("choice", values=["entropy"])),
+    ],
+)
+def test_valid_specs_pass(name, spec):
+    validate_search({name: spec})
+
+
+def _samples(search, n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    space = build_space(search)
+    return [pyll.stochastic.sample(space, rng=rng) for _ in range(n)]
+
+
+def test_sampled_points_translate_to_spark_names_and_exact_types_within_bounds():
+    for point in _samples(DTREE):
+        params = to_spark_params(point, DTREE)
+        assert set(params) == {"maxDepth", "maxBins", "impurity"}
+        assert type(params["maxDepth"]) is int and 4 <= params["maxDepth"] <= 30
+        assert type(params["maxBins"]) is int and 16 <= params["maxBins"] <= 512
+        assert params["impurity"] in ("gini", "entropy")
+
+
+def test_log_scale_puts_as_many_samples_below_the_geometric_mean_as_above():
+    values = [p["max_bins"] for p in _samples({"max_bins": DTREE["max_bins"]}, n=1000)]
+    below = sum(v < math.sqrt(16 * 512) for v in values) / len(values)
+    assert 0.4 < below < 0.6  # a uniform scale would put ~14% below sqrt(16*512) ≈ 90
+
+
+def test_float_parameters_stay_floats_and_choices_of_ints_become_ints():
+    search = {
+        "min_info_gain": ParamSpec("float", 0.0, 0.2),
+        "max_depth": ParamSpec("choice", values=[5, 10]),
+    }
+    for point in _samples(search, n=50):
+        params = to_spark_params(point, search)
+        assert type(params["minInfoGain"]) is float and 0.0 <= params["minInfoGain"] <= 0.2
+        assert params["maxDepth"] in (5, 10) and type(params["maxDepth"]) is int
+
+
+def test_every_searchable_parameter_is_a_decision_tree_param(spark):
+    from pyspark.ml.classification import DecisionTreeClassifier
+
+    tree = DecisionTreeClassifier()
+    for param in PARAMS.values():
+        assert tree.hasParam(param.spark_name), param.spark_name
