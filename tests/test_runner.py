@@ -1,0 +1,124 @@
+"""The sweep end to end, in-process: real local Spark, a real SQLite MLflow store."""
+
+import mlflow
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+
+from sweep.runner import run_sweep
+from sweep.tracking import Tracker
+
+SMOKE = ("+experiment=smoke", "data.rows=3000")
+
+
+def sweep_runs(client, result):
+    runs = client.search_runs([result.experiment_id], order_by=["attributes.start_time ASC"])
+    parent = [r for r in runs if r.info.run_id == result.parent_run_id]
+    children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == result.parent_run_id]
+    return parent[0], children
+
+
+@pytest.fixture(scope="module")
+def smoke_sweep(spark, tmp_path_factory, _template_store):
+    """One 4-trial sweep shared by the structural assertions below (a sweep takes ~20 s)."""
+    import shutil
+
+    from hydra import compose, initialize_config_dir
+
+    from sweep import config
+    from tests.conftest import CONF_DIR
+
+    db = tmp_path_factory.mktemp("runner") / "mlflow.db"
+    shutil.copy(_template_store, db)
+    uri = f"sqlite:///{db}"
+    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+        cfg = config.load(compose(config_name="config", overrides=[
+            *SMOKE, f"tracking.uri={uri}", "sweep.progress_bar=false"]))
+    result = run_sweep(cfg, spark, Tracker.connect(cfg.tracking))
+    return cfg, result, MlflowClient(uri)
+
+
+def test_one_parent_and_one_finished_child_per_trial(smoke_sweep):
+    cfg, result, client = smoke_sweep
+    parent, children = sweep_runs(client, result)
+    assert parent.info.status == "FINISHED" and parent.info.run_name == "smoke-sweep"
+    assert len(children) == cfg.sweep.max_evals == len(result.trials)
+    assert all(c.info.status == "FINISHED" for c in children)
+    assert sorted(int(c.data.tags["sweep.trial"]) for c in children) == list(range(4))
+    assert {c.info.experiment_id for c in children} == {parent.info.experiment_id}
+
+
+def test_children_carry_exact_spark_params_metrics_and_importances(smoke_sweep):
+    cfg, result, client = smoke_sweep
+    _, children = sweep_runs(client, result)
+    for child in children:
+        params = child.data.params
+        assert set(params) == {"maxDepth", "maxBins", "impurity"}
+        assert params["maxDepth"].isdigit() and params["maxBins"].isdigit()  # ints, not "7.0"
+        assert 2 <= int(params["maxDepth"]) <= 8 and 8 <= int(params["maxBins"]) <= 64
+        metrics = child.data.metrics
+        assert {"accuracy", "f1", "weightedPrecision", "weightedRecall", "fit_seconds",
+                "num_nodes", "tree_depth"} <= set(metrics)
+        assert 0 < metrics["accuracy"] <= 1 and metrics["tree_depth"] <= int(params["maxDepth"])
+        local = client.download_artifacts(child.info.run_id, "feature_importances.csv")
+        importances = pd.read_csv(local)
+        assert list(importances.columns) == ["feature", "importance"] and len(importances) == 54
+
+
+def test_parent_records_config_space_data_best_and_test_metrics(smoke_sweep):
+    cfg, result, client = smoke_sweep
+    parent, children = sweep_runs(client, result)
+    best_child = max(children, key=lambda c: c.data.metrics["accuracy"])
+    p = parent.data
+    assert p.tags["sweep.best_run_id"] == best_child.info.run_id == result.best.run_id
+    assert p.params["best_maxDepth"] == best_child.data.params["maxDepth"]
+    assert p.metrics["best_accuracy"] == best_child.data.metrics["accuracy"]
+    assert {"test_accuracy", "test_f1", "test_weightedPrecision", "test_weightedRecall"} <= set(
+        p.metrics)
+    assert p.params["seed"] == "0" and p.params["data_source"].startswith("synthetic(rows=3000")
+    assert len(p.params["data_sha256"]) == 64
+    assert sum(int(p.params[f"rows_{s}"]) for s in ("train", "validation", "test")) == 3000
+    artifacts = {a.path for a in client.list_artifacts(parent.info.run_id)}
+    assert {"config.yaml", "search_space.yaml", "trials.csv"} <= artifacts
+    trials = pd.read_csv(client.download_artifacts(parent.info.run_id, "trials.csv"))
+    assert len(trials) == 4 and set(trials["status"]) == {"ok"}
+    assert "max_depth" in p.tags["sweep.search_space"]
+
+
+def test_best_model_is_logged_once_and_scores_raw_rows(smoke_sweep, spark):
+    cfg, result, client = smoke_sweep
+    parent, children = sweep_runs(client, result)
+    with_model = [c for c in children
+                  if "model" in {a.path for a in client.list_artifacts(c.info.run_id)}]
+    assert [c.info.run_id for c in with_model] == [result.best.run_id]
+    assert parent.data.tags["sweep.best_model_uri"] == result.model_uri
+    mlflow.set_tracking_uri(client.tracking_uri)
+    model = mlflow.spark.load_model(result.model_uri)
+    from sweep.covtype import synthesize
+
+    raw = synthesize(50, seed=9)
+    predictions = model.transform(spark.createDataFrame(raw.drop(columns="Cover_Type")))
+    assert {r["prediction"] for r in predictions.collect()} <= {float(c) for c in range(1, 8)}
+    pyfunc = mlflow.pyfunc.load_model(result.model_uri)
+    assert pyfunc.metadata.get_input_schema().input_names()[0] == "Elevation"
+
+
+def test_log_models_none_logs_no_model(compose_cfg, spark):
+    cfg = compose_cfg(*SMOKE, "sweep.max_evals=2", "tracking.log_models=none")
+    result = run_sweep(cfg, spark, Tracker.connect(cfg.tracking))
+    client = MlflowClient(cfg.tracking.uri)
+    assert result.model_uri is None
+    for trial in result.trials:
+        assert "model" not in {a.path for a in client.list_artifacts(trial.run_id)}
+
+
+def test_same_seed_same_trials_different_seed_different_trials(compose_cfg, spark):
+    def params_of(seed):
+        cfg = compose_cfg(*SMOKE, "sweep.max_evals=3", f"sweep.seed={seed}",
+                          "tracking.log_models=none")
+        result = run_sweep(cfg, spark, Tracker.connect(cfg.tracking))
+        return [(t.params, t.metrics) for t in result.trials]
+
+    first = params_of(1)
+    assert params_of(1) == first
+    assert [p for p, _ in params_of(2)] != [p for p, _ in first]
