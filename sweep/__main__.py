@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import hydra
 from omegaconf import DictConfig
@@ -14,31 +15,38 @@ from sweep import config
 from sweep.errors import SweepError
 
 CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
-log = logging.getLogger("sweep")
+QUIET = ("hyperopt", "py4j", "mlflow", "alembic")
 
 config.register()
 
 
 @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")
 def main(cfg: DictConfig) -> None:
-    from sweep import report
-    from sweep.runner import run_sweep
-    from sweep.spark import spark_session
-    from sweep.tracking import Tracker
-
-    for noisy in ("hyperopt", "py4j", "mlflow", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    for name in QUIET:
+        logging.getLogger(name).setLevel(logging.WARNING)
     try:
         typed = config.load(cfg)
-        tracker = Tracker.connect(typed.tracking)  # before Spark: a bad store fails in seconds
-        with spark_session(typed.spark) as spark:
-            result = run_sweep(typed, spark, tracker)
+        print(_run(typed))
     except SweepError as exc:
         if os.environ.get("HYDRA_FULL_ERROR") == "1":
             raise
         print(f"sweep: error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
-    print(report.summary(result))
+
+
+def _run(cfg: config.SweepConfig) -> Any:
+    # Imported only now: --help and config errors answer without loading Spark and MLflow.
+    from sweep import report
+    from sweep.data import local_path
+    from sweep.runner import run_sweep
+    from sweep.spark import check_master, spark_session
+    from sweep.tracking import Tracker
+
+    local_path(cfg.data)  # a missing data file fails before Spark starts,
+    check_master(cfg.spark.master)
+    tracker = Tracker.connect(cfg.tracking)  # and so does a bad tracking store, within seconds
+    with spark_session(cfg.spark) as spark:
+        return report.summary(run_sweep(cfg, spark, tracker))
 
 
 if __name__ == "__main__":

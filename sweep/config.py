@@ -156,6 +156,12 @@ def validate(cfg: SweepConfig) -> None:
         list(d.split),
         "three positive fractions (train, validation, test) that sum to 1, e.g. [0.8,0.1,0.1]",
     )
+    if d.source == "synthetic" and d.path is not None:
+        raise ConfigError(
+            f"{d.path!r} is given, but data=synthetic generates its data",
+            where="data.path",
+            fix="Add data=covtype to read the file, or drop data.path",
+        )
     if d.source == "covtype" and d.path is None:
         _check(bool(d.urls), "data.urls", d.urls, "at least one URL when data.path is not set")
     m = cfg.model

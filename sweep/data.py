@@ -45,16 +45,14 @@ def assembler() -> VectorAssembler:
     return VectorAssembler(inputCols=covtype.FEATURES, outputCol=FEATURES_COL)
 
 
-def locate(cfg: DataSettings, progress: bool = True) -> tuple[str, str | None]:
-    """The path Spark should read and its sha256; downloads Covtype when no path is given."""
-    if cfg.path is None:
-        path = fetch(
-            cfg.urls, cfg.sha256, Path(cfg.cache_dir), "covtype.data.gz", progress=progress
-        )
-        return str(path), cfg.sha256 or sha256_of(path)
+def local_path(cfg: DataSettings) -> Path | None:
+    """The local file `data.path` names, checked to be a non-empty file. Cheap, so the CLI runs
+    it before starting Spark. None when there is no path or Spark reads it (hdfs://, s3a://)."""
+    if cfg.source != "covtype" or cfg.path is None:
+        return None
     scheme = urlparse(cfg.path).scheme
     if scheme not in ("", "file"):
-        return cfg.path, None  # hdfs://, s3a://: Spark reads it; no local checksum
+        return None
     local = Path(urlparse(cfg.path).path if scheme else cfg.path).expanduser()
     if not local.exists():
         raise DataError(
@@ -75,7 +73,20 @@ def locate(cfg: DataSettings, progress: bool = True) -> tuple[str, str | None]:
             where="data.path",
             fix="Re-download the file or point data.path at the complete Covtype file",
         )
-    return str(local.resolve()), sha256_of(local)
+    return local.resolve()
+
+
+def locate(cfg: DataSettings, progress: bool = True) -> tuple[str, str | None]:
+    """The path Spark should read and its sha256; downloads Covtype when no path is given."""
+    if cfg.path is None:
+        path = fetch(
+            cfg.urls, cfg.sha256, Path(cfg.cache_dir), "covtype.data.gz", progress=progress
+        )
+        return str(path), cfg.sha256 or sha256_of(path)
+    local = local_path(cfg)
+    if local is None:
+        return cfg.path, None  # hdfs://, s3a://: Spark reads it; no local checksum
+    return str(local), sha256_of(local)
 
 
 def load_raw(

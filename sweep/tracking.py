@@ -2,8 +2,8 @@
 
 Runs are created and ended through `MlflowClient` with explicit run ids, not through the fluent
 active-run stack: a child is parented by its tag, ends with the right status whatever happens,
-and no "run already active" state leaks between trials or tests. Only `log_model` needs the fluent API; it
-reopens the finished child briefly.
+and no "run already active" state leaks between trials or tests. Only `log_model` needs the
+fluent API; it reopens the finished child briefly.
 """
 
 from __future__ import annotations

@@ -95,7 +95,13 @@ def test_invalid_values_fail_with_key_value_and_valid_range(compose_cfg, overrid
 
 @pytest.mark.parametrize(
     "override",
-    ["sweep.max_evals=many", "sweep.no_such_key=1", "+experiment=nope", "spark.mastr=local", "search.max_depth.lo=1"],
+    [
+        "sweep.max_evals=many",
+        "sweep.no_such_key=1",
+        "+experiment=nope",
+        "spark.mastr=local",
+        "search.max_depth.lo=1",
+    ],
 )
 def test_type_errors_and_unknown_keys_fail_at_composition(compose_cfg, override):
     with pytest.raises((ConfigCompositionException, MissingConfigException)) as info:

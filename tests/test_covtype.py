@@ -5,9 +5,11 @@ import pytest
 from sweep import covtype
 from sweep.errors import DataError
 
-GOOD_ROW = "2596,51,3,258,0,510,221,232,148,6279," + ",".join(
-    ["1", "0", "0", "0"] + ["0"] * 28 + ["1"] + ["0"] * 11
-) + ",5"
+GOOD_ROW = (
+    "2596,51,3,258,0,510,221,232,148,6279,"
+    + ",".join(["1", "0", "0", "0"] + ["0"] * 28 + ["1"] + ["0"] * 11)
+    + ",5"
+)
 
 
 def write(tmp_path, lines, name="covtype.data", gz=False):
@@ -22,8 +24,10 @@ def write(tmp_path, lines, name="covtype.data", gz=False):
 
 
 def rows(n, label=5):
-    return [GOOD_ROW[: GOOD_ROW.rindex(",")] + f",{(i % 7) + 1 if label is None else label}"
-            for i in range(n)]
+    return [
+        GOOD_ROW[: GOOD_ROW.rindex(",")] + f",{(i % 7) + 1 if label is None else label}"
+        for i in range(n)
+    ]
 
 
 def test_good_row_has_the_uci_shape():
@@ -32,8 +36,9 @@ def test_good_row_has_the_uci_shape():
     assert covtype.WILDERNESS[0] == "Wilderness_Area_0" and covtype.SOIL[-1] == "Soil_Type_39"
 
 
-@pytest.mark.parametrize(("name", "gz"), [("covtype.data", False), ("covtype.data", True),
-                                         ("covtype.csv", False)])
+@pytest.mark.parametrize(
+    ("name", "gz"), [("covtype.data", False), ("covtype.data", True), ("covtype.csv", False)]
+)
 def test_reads_plain_gzip_and_csv_into_typed_columns(spark, tmp_path, name, gz):
     path = write(tmp_path, rows(20, label=None), name=name, gz=gz)
     df = covtype.read(spark, str(path), partitions=2)
@@ -42,7 +47,7 @@ def test_reads_plain_gzip_and_csv_into_typed_columns(spark, tmp_path, name, gz):
         assert {f.dataType.simpleString() for f in df.schema.fields} == {"int"}
         assert df.count() == 20 and df.rdd.getNumPartitions() == 2
         first = df.orderBy("Cover_Type").first()
-        assert first["Elevation"] == 2596 and first["Soil_Type_28"] == 1 and first["Cover_Type"] == 1
+        assert (first["Elevation"], first["Soil_Type_28"], first["Cover_Type"]) == (2596, 1, 1)
     finally:
         df.unpersist()
 
@@ -59,8 +64,9 @@ def test_reads_plain_gzip_and_csv_into_typed_columns(spark, tmp_path, name, gz):
         (",".join(covtype.COLUMNS), r"not an integer: 'Elevation,Aspect"),
     ],
 )
-def test_malformed_rows_are_an_error_with_count_and_first_bad_line(spark, tmp_path, bad_line,
-                                                                   message):
+def test_malformed_rows_are_an_error_with_count_and_first_bad_line(
+    spark, tmp_path, bad_line, message
+):
     path = write(tmp_path, [bad_line, *rows(10)])
     with pytest.raises(DataError, match=message) as info:
         covtype.read(spark, str(path), partitions=2)
@@ -93,5 +99,6 @@ def test_synthetic_data_is_deterministic_and_covtype_shaped():
     assert a.equals(b) and not a.equals(c)
     assert covtype.fingerprint(a) == covtype.fingerprint(b) != covtype.fingerprint(c)
     assert set(a["Cover_Type"]) == set(range(1, 8))
-    assert (a[covtype.WILDERNESS].sum(axis=1) == 1).all() and (a[covtype.SOIL].sum(axis=1) == 1).all()
+    assert (a[covtype.WILDERNESS].sum(axis=1) == 1).all()
+    assert (a[covtype.SOIL].sum(axis=1) == 1).all()
     assert a["Elevation"].between(1859, 3858).all()

@@ -28,8 +28,10 @@ def test_prepared_splits_are_seeded_disjoint_and_cached(spark):
 
 def test_an_empty_split_is_an_error(spark):
     cfg = DataSettings(source="synthetic", rows=100, split=[0.98, 0.01, 0.01])
-    with pytest.raises(DataError, match=r"data.split: the (validation|test) split is empty"), \
-            prepared(spark, cfg, progress=False):
+    with (
+        pytest.raises(DataError, match=r"data.split: the (validation|test) split is empty"),
+        prepared(spark, cfg, progress=False),
+    ):
         pass
 
 
@@ -54,7 +56,9 @@ def test_bad_paths_fail_before_reading(tmp_path, make, message):
 
 def test_remote_paths_pass_through_untouched():
     assert locate(DataSettings(path="hdfs://nn:8020/data/covtype.data.gz")) == (
-        "hdfs://nn:8020/data/covtype.data.gz", None)
+        "hdfs://nn:8020/data/covtype.data.gz",
+        None,
+    )
 
 
 @requires(SAMPLE_100K)

@@ -32,8 +32,12 @@ def smoke_sweep(spark, tmp_path_factory, _template_store):
     shutil.copy(_template_store, db)
     uri = f"sqlite:///{db}"
     with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
-        cfg = config.load(compose(config_name="config", overrides=[
-            *SMOKE, f"tracking.uri={uri}", "sweep.progress_bar=false"]))
+        cfg = config.load(
+            compose(
+                config_name="config",
+                overrides=[*SMOKE, f"tracking.uri={uri}", "sweep.progress_bar=false"],
+            )
+        )
     result = run_sweep(cfg, spark, Tracker.connect(cfg.tracking))
     return cfg, result, MlflowClient(uri)
 
@@ -57,8 +61,15 @@ def test_children_carry_exact_spark_params_metrics_and_importances(smoke_sweep):
         assert params["maxDepth"].isdigit() and params["maxBins"].isdigit()  # ints, not "7.0"
         assert 2 <= int(params["maxDepth"]) <= 8 and 8 <= int(params["maxBins"]) <= 64
         metrics = child.data.metrics
-        assert {"accuracy", "f1", "weightedPrecision", "weightedRecall", "fit_seconds",
-                "num_nodes", "tree_depth"} <= set(metrics)
+        assert {
+            "accuracy",
+            "f1",
+            "weightedPrecision",
+            "weightedRecall",
+            "fit_seconds",
+            "num_nodes",
+            "tree_depth",
+        } <= set(metrics)
         assert 0 < metrics["accuracy"] <= 1 and metrics["tree_depth"] <= int(params["maxDepth"])
         local = client.download_artifacts(child.info.run_id, "feature_importances.csv")
         importances = pd.read_csv(local)
@@ -74,7 +85,8 @@ def test_parent_records_config_space_data_best_and_test_metrics(smoke_sweep):
     assert p.params["best_maxDepth"] == best_child.data.params["maxDepth"]
     assert p.metrics["best_accuracy"] == best_child.data.metrics["accuracy"]
     assert {"test_accuracy", "test_f1", "test_weightedPrecision", "test_weightedRecall"} <= set(
-        p.metrics)
+        p.metrics
+    )
     assert p.params["seed"] == "0" and p.params["data_source"].startswith("synthetic(rows=3000")
     assert len(p.params["data_sha256"]) == 64
     assert sum(int(p.params[f"rows_{s}"]) for s in ("train", "validation", "test")) == 3000
@@ -88,8 +100,9 @@ def test_parent_records_config_space_data_best_and_test_metrics(smoke_sweep):
 def test_best_model_is_logged_once_and_scores_raw_rows(smoke_sweep, spark):
     cfg, result, client = smoke_sweep
     parent, children = sweep_runs(client, result)
-    with_model = [c for c in children
-                  if "model" in {a.path for a in client.list_artifacts(c.info.run_id)}]
+    with_model = [
+        c for c in children if "model" in {a.path for a in client.list_artifacts(c.info.run_id)}
+    ]
     assert [c.info.run_id for c in with_model] == [result.best.run_id]
     assert parent.data.tags["sweep.best_model_uri"] == result.model_uri
     mlflow.set_tracking_uri(client.tracking_uri)
@@ -114,8 +127,9 @@ def test_log_models_none_logs_no_model(compose_cfg, spark):
 
 def test_same_seed_same_trials_different_seed_different_trials(compose_cfg, spark):
     def params_of(seed):
-        cfg = compose_cfg(*SMOKE, "sweep.max_evals=3", f"sweep.seed={seed}",
-                          "tracking.log_models=none")
+        cfg = compose_cfg(
+            *SMOKE, "sweep.max_evals=3", f"sweep.seed={seed}", "tracking.log_models=none"
+        )
         result = run_sweep(cfg, spark, Tracker.connect(cfg.tracking))
         return [(t.params, t.metrics) for t in result.trials]
 

@@ -9,16 +9,26 @@ from sweep.trial import confusion_matrix, metrics_from_confusion, run_trial
 @pytest.mark.parametrize(
     ("matrix", "expected"),
     [
-        ({(1, 1): 10}, {"accuracy": 1.0, "f1": 1.0, "weightedPrecision": 1.0,
-                        "weightedRecall": 1.0}),
+        (
+            {(1, 1): 10},
+            {"accuracy": 1.0, "f1": 1.0, "weightedPrecision": 1.0, "weightedRecall": 1.0},
+        ),
         # Two classes, 3 of 4 right. Class 1: p=1, r=1/2; class 2: p=2/3, r=1; weights 1/2 each.
-        ({(1, 1): 1, (1, 2): 1, (2, 2): 2},
-         {"accuracy": 0.75, "weightedPrecision": (1 + 2 / 3) / 2, "weightedRecall": 0.75,
-          "f1": (2 / 3 + 0.8) / 2}),
+        (
+            {(1, 1): 1, (1, 2): 1, (2, 2): 2},
+            {
+                "accuracy": 0.75,
+                "weightedPrecision": (1 + 2 / 3) / 2,
+                "weightedRecall": 0.75,
+                "f1": (2 / 3 + 0.8) / 2,
+            },
+        ),
         # A predicted class that never occurs counts in nobody's weight; a class never predicted
         # has precision 0 and f1 0.
-        ({(1, 7): 3, (2, 2): 1},
-         {"accuracy": 0.25, "weightedPrecision": 0.25, "weightedRecall": 0.25, "f1": 0.25}),
+        (
+            {(1, 7): 3, (2, 2): 1},
+            {"accuracy": 0.25, "weightedPrecision": 0.25, "weightedRecall": 0.25, "f1": 0.25},
+        ),
     ],
 )
 def test_metrics_from_confusion(matrix, expected):
@@ -36,8 +46,12 @@ def trained(spark, tmp_path_factory):
     from sweep.data import prepared
 
     with prepared(spark, DataSettings(source="synthetic", rows=3000), progress=False) as data:
-        result = run_trial(data.train, data.validation,
-                           {"maxDepth": 6, "maxBins": 32, "impurity": "gini"}, ModelSettings())
+        result = run_trial(
+            data.train,
+            data.validation,
+            {"maxDepth": 6, "maxBins": 32, "impurity": "gini"},
+            ModelSettings(),
+        )
         yield data, result
 
 

@@ -1,0 +1,109 @@
+"""`python -m sweep` as a user runs it: a real subprocess, real exit codes, real output."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from tests.conftest import ROOT
+
+
+def sweep(*args, cwd, timeout=300):
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "sweep", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def all_runs(uri):
+    client = MlflowClient(uri)
+    experiments = [e.experiment_id for e in client.search_experiments()]
+    return client.search_runs(experiments) if experiments else []
+
+
+def test_help_shows_experiments_keys_and_an_example(tmp_path):
+    done = sweep("--help", cwd=tmp_path)
+    assert done.returncode == 0
+    for text in (
+        "+experiment=NAME",
+        "dtree, smoke",
+        "sweep.max_evals",
+        "tracking.uri",
+        "python -m sweep +experiment=dtree data.path=",
+    ):
+        assert text in done.stdout
+
+
+@pytest.mark.slow
+def test_smoke_experiment_runs_end_to_end(tmp_path, tracking_uri):
+    done = sweep("+experiment=smoke", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Sweep finished: 4 of 4 trials succeeded" in done.stdout
+    assert f"mlflow ui --backend-store-uri {tracking_uri}" in done.stdout
+    runs = all_runs(tracking_uri)
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    assert len(parents) == 1 and parents[0].info.status == "FINISHED"
+    assert parents[0].info.run_id in done.stdout
+    assert sum(r.data.tags.get("mlflow.parentRunId") == parents[0].info.run_id for r in runs) == 4
+    assert not (ROOT / "outputs").exists() or (tmp_path / "outputs").exists()
+
+
+def closed_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+BAD_INPUTS = [
+    # (case id, overrides, expected message); every one fails before Spark starts.
+    ("missing file", ["data=covtype", "data.path=/nonexistent/covtype.data.gz"], "does not exist"),
+    ("directory", ["data=covtype", "data.path={tmp}"], "is not a file"),
+    ("path with synthetic", ["data.path=/data/covtype.data.gz"], "data=synthetic generates"),
+    ("max_evals 0", ["sweep.max_evals=0"], "sweep.max_evals: 0 is not valid"),
+    ("max_evals negative", ["sweep.max_evals=-2"], "sweep.max_evals: -2 is not valid"),
+    ("low > high", ["search.max_depth.low=20", "search.max_depth.high=10"], "greater than high"),
+    ("unknown type", ["search.max_bins.type=normal"], "unknown type 'normal'"),
+    ("unknown param", ["+search.depth={type:int,low:1,high:5}"], "unknown parameter 'depth'"),
+    ("empty choice", ["search.impurity.values=[]"], "a choice needs at least one value"),
+    ("max_depth 31", ["search.max_depth.high=31"], "search.max_depth.high: 31"),
+    ("unknown experiment", ["+experiment=nope"], "Could not find 'experiment/nope'"),
+    ("unknown key", ["sweep.max_eval=3"], "Could not override 'sweep.max_eval'"),
+    ("bad master", ["spark.master=lokal"], "spark.master: 'lokal' is not a Spark master URL"),
+    ("unwritable store", ["tracking.uri=sqlite:////proc/nope/mlflow.db"], "cannot write"),
+    ("unreachable server", ["tracking.uri=http://127.0.0.1:{port}"], "does not answer"),
+]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"), [c[1:] for c in BAD_INPUTS], ids=[c[0] for c in BAD_INPUTS]
+)
+def test_bad_input_fails_fast_with_one_clear_message(tmp_path, tracking_uri, overrides, message):
+    args = [
+        o.replace("{tmp}", str(tmp_path)).replace("{port}", str(closed_port())) for o in overrides
+    ]
+    started = time.monotonic()
+    done = sweep("+experiment=smoke", *args, cwd=tmp_path, timeout=120)
+    assert done.returncode != 0
+    assert message in done.stderr, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
+    assert time.monotonic() - started < 60
+    assert all_runs(tracking_uri) == []  # nothing half-written
+
+
+def test_malformed_data_fails_cleanly_without_a_run(tmp_path, tracking_uri):
+    bad = tmp_path / "covtype.data"
+    bad.write_text("1,2,3\n")
+    done = sweep("+experiment=smoke", "data=covtype", f"data.path={bad}", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "1 of 1 rows" in done.stderr and "has 3 fields, expected 55" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert all_runs(tracking_uri) == []
