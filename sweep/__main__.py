@@ -22,8 +22,6 @@ config.register()
 
 @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")
 def main(cfg: DictConfig) -> None:
-    for name in QUIET:
-        logging.getLogger(name).setLevel(logging.WARNING)
     try:
         typed = config.load(cfg)
         print(_run(typed))
@@ -42,6 +40,8 @@ def _run(cfg: config.SweepConfig) -> Any:
     from sweep.spark import check_master, spark_session
     from sweep.tracking import Tracker
 
+    for name in QUIET:  # after the imports: mlflow sets its own level when imported
+        logging.getLogger(name).setLevel(logging.WARNING)
     local_path(cfg.data)  # a missing data file fails before Spark starts,
     check_master(cfg.spark.master)
     tracker = Tracker.connect(cfg.tracking)  # and so does a bad tracking store, within seconds

@@ -27,6 +27,7 @@ INSTALL_JAVA = (
     "Debian/Ubuntu `sudo apt-get install openjdk-17-jre-headless`; "
     "macOS `brew install openjdk@17`; conda `conda install -c conda-forge openjdk=17`"
 )
+LOG4J = Path(__file__).with_name("log4j2.properties")
 MASTER = re.compile(r"^(local(\[(\*|\d+)(,\d+)?\])?|spark://.+|yarn|k8s://.+|mesos://.+)$")
 
 
@@ -92,6 +93,7 @@ def builder_conf(cfg: SparkSettings) -> dict[str, str]:
         "spark.sql.shuffle.partitions": str(cfg.shuffle_partitions),
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.ui.showConsoleProgress": "false",
+        "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={LOG4J.as_uri()}",
     }
     conf.update({k: str(v) for k, v in cfg.conf.items()})
     return conf
