@@ -44,7 +44,10 @@ def _run(cfg: config.SweepConfig) -> Any:
         logging.getLogger(name).setLevel(logging.WARNING)
     local_path(cfg.data)  # a missing data file fails before Spark starts,
     check_master(cfg.spark.master)
-    tracker = Tracker.connect(cfg.tracking)  # and so does a bad tracking store, within seconds
+    # `mlflow run` hands us its run as MLFLOW_RUN_ID: it becomes the parent. Taken out of the
+    # environment so that no later fluent start_run silently reopens it.
+    adopted = os.environ.pop("MLFLOW_RUN_ID", None)
+    tracker = Tracker.connect(cfg.tracking, parent_run_id=adopted)  # a bad store fails in seconds
     with spark_session(cfg.spark) as spark:
         return report.summary(run_sweep(cfg, spark, tracker))
 

@@ -8,6 +8,7 @@ package only ever sees a checked `SweepConfig`.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -19,6 +20,7 @@ from sweep.errors import ConfigError
 
 METRICS = ("accuracy", "f1")
 LOG_MODELS = ("best", "all", "none")
+PROMOTE = ("if_better", "always")
 DATA_SOURCES = ("covtype", "synthetic")
 
 
@@ -88,6 +90,14 @@ class TrackingSettings:
 
 
 @dataclass
+class RegistrySettings:
+    enabled: bool = True
+    model_name: str = "covtype-dtree"
+    alias: str = "champion"
+    promote: str = "if_better"  # or "always"
+
+
+@dataclass
 class SweepConfig:
     sweep: SweepSettings = field(default_factory=SweepSettings)
     data: DataSettings = field(default_factory=DataSettings)
@@ -97,6 +107,7 @@ class SweepConfig:
     search: dict[str, Any] = field(default_factory=dict)
     spark: SparkSettings = field(default_factory=SparkSettings)
     tracking: TrackingSettings = field(default_factory=TrackingSettings)
+    registry: RegistrySettings = field(default_factory=RegistrySettings)
 
 
 def register() -> None:
@@ -181,6 +192,15 @@ def validate(cfg: SweepConfig) -> None:
     )
     _check(bool(t.experiment.strip()), "tracking.experiment", t.experiment, "a non-empty name")
     _check(bool(t.uri.strip()), "tracking.uri", t.uri, "a tracking URI such as sqlite:///mlflow.db")
+    r = cfg.registry
+    _check(r.promote in PROMOTE, "registry.promote", r.promote, f"one of {', '.join(PROMOTE)}")
+    _check(bool(r.model_name.strip()), "registry.model_name", r.model_name, "a non-empty name")
+    _check(
+        bool(re.fullmatch(r"[A-Za-z_][\w-]*", r.alias)) and r.alias != "latest",
+        "registry.alias",
+        r.alias,
+        "a name of letters, digits, _ and - (not 'latest')",
+    )
     validate_search(cfg.search)
 
 

@@ -23,6 +23,23 @@ def summary(result: SweepResult) -> str:
     ]
     if result.model_uri:
         lines.append(f"  model:       {result.model_uri}")
+    reg = result.registration
+    if reg:
+        verdict = (
+            f"now @{reg.alias}"
+            if reg.promoted
+            else f"@{reg.alias} stays on version {reg.champion_version}"
+        )
+        lines.append(f"  registry:    {reg.name} version {reg.version}, {verdict} ({reg.reason})")
+        lines.append(
+            f"  serve it:    mlflow models serve -m models:/{reg.name}@{reg.alias} "
+            "--env-manager local"
+        )
+    elif result.model_uri is None:
+        lines.append(
+            "  registry:    no model logged (tracking.log_models=none); register later with "
+            f"python -m sweep.select {result.parent_run_id}"
+        )
     lines += [
         f"Selected on validation {metric}. Compare the runs in the MLflow UI:",
         f"  mlflow ui --backend-store-uri {result.tracking_uri}",

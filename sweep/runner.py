@@ -24,6 +24,7 @@ from pyspark.sql import SparkSession
 from sweep.config import SweepConfig
 from sweep.data import PreparedData, prepared
 from sweep.errors import AllTrialsFailed
+from sweep.registry import Candidate, Registration, register
 from sweep.space import build_space, to_spark_params
 from sweep.tracking import Tracker
 from sweep.trial import TrialResult, confusion_matrix, metrics_from_confusion, run_trial
@@ -57,6 +58,7 @@ class SweepResult:
     data_counts: dict[str, int]
     wall_seconds: float
     prepare_seconds: float
+    registration: Registration | None = None
 
     @property
     def finished(self) -> list[TrialRecord]:
@@ -123,27 +125,10 @@ def run_sweep(cfg: SweepConfig, spark: SparkSession, tracker: Tracker) -> SweepR
         prepare_seconds = time.perf_counter() - started
         with tracker.parent(cfg.sweep.run_name) as parent_id:
             _log_setup(cfg, data, tracker, parent_id)
-            objective = Objective(cfg, data, tracker, parent_id)
-            fmin(
-                objective,
-                build_space(cfg.search),
-                algo=partial(tpe.suggest, n_startup_jobs=cfg.sweep.n_startup_jobs),
-                max_evals=cfg.sweep.max_evals,
-                trials=Trials(),
-                rstate=np.random.default_rng(cfg.sweep.seed),
-                show_progressbar=cfg.sweep.progress_bar,
-            )
-            if objective.best is None:
-                first = objective.records[0].error if objective.records else "no trial ran"
-                raise AllTrialsFailed(
-                    f"all {len(objective.records)} trials failed; the first: {first}",
-                    where="sweep",
-                    fix="See the error.txt artifact of a failed trial",
-                )
+            objective = _search(cfg, data, tracker, parent_id)
             best, result = objective.best
             test_metrics = metrics_from_confusion(confusion_matrix(result.tree, data.test))
             model_uri = _log_best_model(cfg, tracker, best, result, data)
-            wall = time.perf_counter() - started
             summary = SweepResult(
                 parent_id,
                 tracker.experiment_id,
@@ -154,11 +139,58 @@ def run_sweep(cfg: SweepConfig, spark: SparkSession, tracker: Tracker) -> SweepR
                 test_metrics,
                 model_uri,
                 data.counts,
-                wall,
+                time.perf_counter() - started,
                 prepare_seconds,
             )
             _log_outcome(tracker, summary)
+            if cfg.registry.enabled and model_uri:
+                summary.registration = _register(cfg, tracker, summary, data.sha256)
     return summary
+
+
+def _search(cfg: SweepConfig, data: PreparedData, tracker: Tracker, parent_id: str) -> Objective:
+    """Run hyperopt's TPE over child runs; raises AllTrialsFailed when no trial finished."""
+    objective = Objective(cfg, data, tracker, parent_id)
+    fmin(
+        objective,
+        build_space(cfg.search),
+        algo=partial(tpe.suggest, n_startup_jobs=cfg.sweep.n_startup_jobs),
+        max_evals=cfg.sweep.max_evals,
+        trials=Trials(),
+        rstate=np.random.default_rng(cfg.sweep.seed),
+        show_progressbar=cfg.sweep.progress_bar,
+    )
+    if objective.best is None:
+        first = objective.records[0].error if objective.records else "no trial ran"
+        raise AllTrialsFailed(
+            f"all {len(objective.records)} trials failed; the first: {first}",
+            where="sweep",
+            fix="See the error.txt artifact of a failed trial",
+        )
+    return objective
+
+
+def _register(
+    cfg: SweepConfig, tracker: Tracker, s: SweepResult, sha256: str | None
+) -> Registration:
+    candidate = Candidate(
+        model_uri=s.model_uri,
+        parent_run_id=s.parent_run_id,
+        child_run_id=s.best.run_id,
+        metric=s.metric,
+        validation_value=s.best.metrics[s.metric],
+        test_metrics=s.test_metrics,
+        data_sha256=sha256,
+    )
+    registration = register(tracker.client, cfg.registry, candidate)
+    tracker.log(
+        s.parent_run_id,
+        tags={
+            "sweep.registered_model": f"{registration.name}/{registration.version}",
+            "sweep.promotion": registration.reason,
+        },
+    )
+    return registration
 
 
 def _log_best_model(

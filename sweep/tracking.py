@@ -70,14 +70,21 @@ class Tracker:
     client: MlflowClient
     experiment_id: str
     uri: str
+    parent_run_id: str | None = None  # a run made for us (by `mlflow run`) to be the parent
 
     @classmethod
-    def connect(cls, cfg: TrackingSettings) -> Tracker:
+    def connect(cls, cfg: TrackingSettings, parent_run_id: str | None = None) -> Tracker:
+        """Check the store, then find or create the experiment. With `parent_run_id` (what
+        `mlflow run` passes as MLFLOW_RUN_ID) that run becomes the sweep's parent, in its own
+        experiment, instead of a second top-level run."""
         probe(cfg.uri)
         mlflow.set_tracking_uri(cfg.uri)
         mlflow.set_registry_uri(cfg.uri)
         client = MlflowClient(cfg.uri)
         try:
+            if parent_run_id:
+                run = client.get_run(parent_run_id)
+                return cls(client, run.info.experiment_id, cfg.uri, parent_run_id)
             experiment = client.get_experiment_by_name(cfg.experiment)
             if experiment is None:
                 experiment_id = client.create_experiment(
@@ -100,12 +107,16 @@ class Tracker:
         return cls(client, experiment_id, cfg.uri)
 
     @contextmanager
-    def run(self, name: str, tags: Mapping[str, str]) -> Iterator[str]:
-        """A run that always ends: FINISHED, FAILED on an error, KILLED on Ctrl-C."""
-        run = self.client.create_run(
-            self.experiment_id, run_name=name, tags={MLFLOW_RUN_NAME: name, **tags}
-        )
-        run_id = run.info.run_id
+    def run(self, name: str, tags: Mapping[str, str], run_id: str | None = None) -> Iterator[str]:
+        """A run (new, or the existing `run_id`) that always ends: FINISHED, FAILED on an error,
+        KILLED on Ctrl-C."""
+        tags = {MLFLOW_RUN_NAME: name, **tags}
+        if run_id is None:
+            run_id = self.client.create_run(
+                self.experiment_id, run_name=name, tags=tags
+            ).info.run_id
+        else:
+            self.log(run_id, tags=tags)
         status = RunStatus.to_string(RunStatus.FAILED)
         try:
             yield run_id
@@ -120,7 +131,7 @@ class Tracker:
             self.client.set_terminated(run_id, status)
 
     def parent(self, name: str) -> Any:
-        return self.run(name, {ROLE_TAG: "parent"})
+        return self.run(name, {ROLE_TAG: "parent"}, run_id=self.parent_run_id)
 
     def child(self, parent_id: str, trial: int) -> Any:
         return self.run(

@@ -1,0 +1,129 @@
+"""Register a sweep's winner in the MLflow Model Registry and decide whether it becomes champion.
+
+The alias (default `champion`) moves to the new version only when its test metric is at least the
+current champion's (`promote=if_better`) or always (`promote=always`). The decision and both values
+are tagged on the new version, so the registry itself says why. Aliases, not the deprecated stages.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+from dataclasses import dataclass
+
+import mlflow
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from sweep.config import RegistrySettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What is registered: the winning child's model and the numbers it won with."""
+
+    model_uri: str
+    parent_run_id: str
+    child_run_id: str
+    metric: str
+    validation_value: float
+    test_metrics: dict[str, float]
+    data_sha256: str | None
+
+    @property
+    def test_value(self) -> float:
+        return self.test_metrics[self.metric]
+
+
+@dataclass(frozen=True)
+class Registration:
+    name: str
+    version: int
+    alias: str
+    promoted: bool
+    reason: str
+    champion_version: int | None  # the champion before this registration
+
+
+def decide(promote: str, metric: str, new: float, champion: float | None) -> tuple[bool, str]:
+    """Pure: whether the new version takes the alias, and the sentence that says why."""
+    if champion is None:
+        return True, f"no champion yet; test {metric} {new:.4f}"
+    if promote == "always":
+        return True, f"promote=always; test {metric} {new:.4f} (champion had {champion:.4f})"
+    if new >= champion:
+        return True, f"test {metric} {new:.4f} >= champion's {champion:.4f}"
+    return False, f"test {metric} {new:.4f} < champion's {champion:.4f}; champion kept"
+
+
+def register(client: MlflowClient, cfg: RegistrySettings, c: Candidate) -> Registration:
+    _ensure_model(client, cfg.model_name)
+    champion = _champion(client, cfg.model_name, cfg.alias)
+    champion_value = _tag_float(champion, f"test_{c.metric}") if champion else None
+    if champion is not None and champion_value is None and cfg.promote != "always":
+        promoted, reason = (
+            False,
+            (
+                f"champion version {champion.version} has no test_{c.metric} tag to compare with; "
+                "champion kept (registry.promote=always moves it)"
+            ),
+        )
+    else:
+        promoted, reason = decide(cfg.promote, c.metric, c.test_value, champion_value)
+    tags = {
+        "parent_run_id": c.parent_run_id,
+        "child_run_id": c.child_run_id,
+        "metric": c.metric,
+        f"validation_{c.metric}": f"{c.validation_value:.6f}",
+        **{f"test_{k}": f"{v:.6f}" for k, v in c.test_metrics.items()},
+        "data_sha256": c.data_sha256 or "unknown",
+        "promotion": ("promoted: " if promoted else "not promoted: ") + reason,
+    }
+    commit = git_commit()
+    if commit:
+        tags["git_commit"] = commit
+    version = mlflow.register_model(c.model_uri, cfg.model_name, tags=tags)
+    number = int(version.version)
+    if promoted:
+        client.set_registered_model_alias(cfg.model_name, cfg.alias, number)
+    log.info("Registered %s version %d: %s", cfg.model_name, number, reason)
+    return Registration(
+        cfg.model_name,
+        number,
+        cfg.alias,
+        promoted,
+        reason,
+        int(champion.version) if champion else None,
+    )
+
+
+def _ensure_model(client: MlflowClient, name: str) -> None:
+    try:
+        client.get_registered_model(name)
+    except MlflowException:
+        client.create_registered_model(name, description="Spark decision trees tuned by sweep.")
+
+
+def _champion(client: MlflowClient, name: str, alias: str):
+    try:
+        return client.get_model_version_by_alias(name, alias)
+    except MlflowException:
+        return None
+
+
+def _tag_float(version, key: str) -> float | None:
+    value = version.tags.get(key)
+    return float(value) if value is not None else None
+
+
+def git_commit() -> str | None:
+    """The commit of the working directory's checkout, when there is one."""
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
