@@ -183,3 +183,10 @@ def to_spark_params(point: Mapping[str, Any], search: Mapping[str, ParamSpec]) -
             value = float(value)
         params[param.spark_name] = value
     return params
+
+
+def from_logged(params: Mapping[str, str]) -> dict[str, Any]:
+    """Spark parameters as MLflow stored them (strings) → typed values, to refit a trial."""
+    kinds = {p.spark_name: p.kind for p in PARAMS.values()}
+    convert = {"int": int, "float": float, "choice": str}
+    return {name: convert[kinds[name]](value) for name, value in params.items() if name in kinds}

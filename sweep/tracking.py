@@ -77,10 +77,8 @@ class Tracker:
         """Check the store, then find or create the experiment. With `parent_run_id` (what
         `mlflow run` passes as MLFLOW_RUN_ID) that run becomes the sweep's parent, in its own
         experiment, instead of a second top-level run."""
-        probe(cfg.uri)
-        mlflow.set_tracking_uri(cfg.uri)
-        mlflow.set_registry_uri(cfg.uri)
-        client = MlflowClient(cfg.uri)
+        tracker = cls.open(cfg.uri)
+        client = tracker.client
         try:
             if parent_run_id:
                 run = client.get_run(parent_run_id)
@@ -104,7 +102,16 @@ class Tracker:
                 where=f"tracking.uri={cfg.uri}",
                 fix="Check the URI and that the store is reachable",
             ) from exc
-        return cls(client, experiment_id, cfg.uri)
+        tracker.experiment_id = experiment_id
+        return tracker
+
+    @classmethod
+    def open(cls, uri: str) -> Tracker:
+        """Check the store and point MLflow at it, without choosing an experiment yet."""
+        probe(uri)
+        mlflow.set_tracking_uri(uri)
+        mlflow.set_registry_uri(uri)
+        return cls(MlflowClient(uri), "", uri)
 
     @contextmanager
     def run(self, name: str, tags: Mapping[str, str], run_id: str | None = None) -> Iterator[str]:

@@ -21,9 +21,12 @@ from sweep.config import SweepConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 CONF_DIR = str(ROOT / "conf")
-COVTYPE_DIR = ROOT.parent / "shared" / "data" / "covtype"
+# The real Covtype files live beside the checkout, never in it; SWEEP_COVTYPE_DIR points elsewhere.
+COVTYPE_DIR = Path(os.environ.get("SWEEP_COVTYPE_DIR", ROOT.parent / "shared" / "data" / "covtype"))
 SAMPLE_100K = COVTYPE_DIR / "covtype-sample100k.data.gz"
 FULL = COVTYPE_DIR / "covtype-full.data.gz"
+
+SMOKE = ("+experiment=smoke", "data.rows=3000")
 
 config.register()
 
@@ -94,3 +97,24 @@ def compose_cfg(tmp_path, tracking_uri) -> Callable[..., SweepConfig]:
         return config.load(cfg)
 
     return _compose
+
+
+@pytest.fixture(scope="session")
+def smoke_sweep(spark, tmp_path_factory, _template_store):
+    """One registered 4-trial smoke sweep in its own store, shared by the tests that only read it
+    (a sweep takes ~20 s). Returns (config, SweepResult, MlflowClient)."""
+    from sweep.runner import run_sweep
+    from sweep.tracking import Tracker
+
+    db = tmp_path_factory.mktemp("smoke-sweep") / "mlflow.db"
+    shutil.copy(_template_store, db)
+    uri = f"sqlite:///{db}"
+    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+        cfg = config.load(
+            compose(
+                config_name="config",
+                overrides=[*SMOKE, f"tracking.uri={uri}", "sweep.progress_bar=false"],
+            )
+        )
+    result = run_sweep(cfg, spark, Tracker.connect(cfg.tracking))
+    return cfg, result, MlflowClient(uri)

@@ -14,7 +14,11 @@ def test_depth_20_entropy_tree_beats_085_validation_accuracy_on_the_100k_sample(
     cfg = DataSettings(source="covtype", path=str(SAMPLE_100K))
     with prepared(spark, cfg, progress=False) as data:
         assert sum(data.counts.values()) == 100_000
-        result = run_trial(data.train, data.validation,
-                           {"maxDepth": 20, "maxBins": 64, "impurity": "entropy"}, ModelSettings())
+        result = run_trial(
+            data.train,
+            data.validation,
+            {"maxDepth": 20, "maxBins": 64, "impurity": "entropy"},
+            ModelSettings(),
+        )
     assert result.metrics["accuracy"] > 0.85, result.metrics
     assert result.tree_depth == 20

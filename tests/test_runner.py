@@ -2,13 +2,11 @@
 
 import mlflow
 import pandas as pd
-import pytest
 from mlflow.tracking import MlflowClient
 
 from sweep.runner import run_sweep
 from sweep.tracking import Tracker
-
-SMOKE = ("+experiment=smoke", "data.rows=3000")
+from tests.conftest import SMOKE
 
 
 def sweep_runs(client, result):
@@ -16,30 +14,6 @@ def sweep_runs(client, result):
     parent = [r for r in runs if r.info.run_id == result.parent_run_id]
     children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == result.parent_run_id]
     return parent[0], children
-
-
-@pytest.fixture(scope="module")
-def smoke_sweep(spark, tmp_path_factory, _template_store):
-    """One 4-trial sweep shared by the structural assertions below (a sweep takes ~20 s)."""
-    import shutil
-
-    from hydra import compose, initialize_config_dir
-
-    from sweep import config
-    from tests.conftest import CONF_DIR
-
-    db = tmp_path_factory.mktemp("runner") / "mlflow.db"
-    shutil.copy(_template_store, db)
-    uri = f"sqlite:///{db}"
-    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
-        cfg = config.load(
-            compose(
-                config_name="config",
-                overrides=[*SMOKE, f"tracking.uri={uri}", "sweep.progress_bar=false"],
-            )
-        )
-    result = run_sweep(cfg, spark, Tracker.connect(cfg.tracking))
-    return cfg, result, MlflowClient(uri)
 
 
 def test_one_parent_and_one_finished_child_per_trial(smoke_sweep):

@@ -1,0 +1,192 @@
+"""`python -m sweep.select <parent-run-id>`: register the best child of a past sweep.
+
+Useful when the sweep ran with `registry.enabled=false` or `tracking.log_models=none`: a child
+without a model is refitted with its exact parameters on the same seeded split, and the model is
+logged on that child first. The same promotion rules apply as at the end of a sweep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import replace
+
+from mlflow.entities import Run
+from mlflow.exceptions import MlflowException
+from omegaconf import OmegaConf
+from pyspark.sql import SparkSession
+
+from sweep import config
+from sweep.config import SparkSettings, SweepConfig
+from sweep.data import prepared
+from sweep.errors import SweepError
+from sweep.registry import Candidate, Registration, register
+from sweep.space import from_logged
+from sweep.spark import spark_session
+from sweep.tracking import ROLE_TAG, Tracker
+from sweep.trial import confusion_matrix, metrics_from_confusion, run_trial
+
+SessionFactory = Callable[[SparkSettings], AbstractContextManager[SparkSession]]
+
+log = logging.getLogger(__name__)
+TEST_METRICS = ("accuracy", "f1", "weightedPrecision", "weightedRecall")
+
+
+def parent_run(tracker: Tracker, run_id: str) -> Run:
+    try:
+        run = tracker.client.get_run(run_id)
+    except MlflowException as exc:
+        raise SweepError(
+            f"no run {run_id!r} in {tracker.uri}",
+            where="parent-run-id",
+            fix="Copy the parent run id from the sweep's summary or the MLflow UI",
+        ) from exc
+    role = run.data.tags.get(ROLE_TAG)
+    if role != "parent":
+        what = (
+            f"a trial of sweep {run.data.tags.get('mlflow.parentRunId')}"
+            if role
+            else "not made by sweep"
+        )
+        raise SweepError(
+            f"run {run_id} is not a sweep parent ({what})",
+            where="parent-run-id",
+            fix="Pass the id of the sweep's parent run",
+        )
+    return run
+
+
+def recorded_config(tracker: Tracker, parent: Run) -> SweepConfig:
+    """The config the sweep ran with, from its config.yaml artifact."""
+    path = tracker.client.download_artifacts(parent.info.run_id, "config.yaml")
+    config.register()
+    schema = OmegaConf.structured(SweepConfig)
+    return config.load(OmegaConf.merge(schema, OmegaConf.load(path)))
+
+
+def best_child(tracker: Tracker, parent: Run, metric: str) -> Run:
+    children = tracker.client.search_runs(
+        [parent.info.experiment_id],
+        f"tags.mlflow.parentRunId = '{parent.info.run_id}' and attributes.status = 'FINISHED'",
+    )
+    scored = [c for c in children if metric in c.data.metrics]
+    if not scored:
+        raise SweepError(
+            f"sweep {parent.info.run_id} has no finished trial with {metric}",
+            where="parent-run-id",
+            fix="Resume or rerun the sweep; there is nothing to register",
+        )
+    return max(scored, key=lambda c: c.data.metrics[metric])
+
+
+def logged_model_uri(tracker: Tracker, child: Run) -> str | None:
+    names = {a.path for a in tracker.client.list_artifacts(child.info.run_id)}
+    return f"runs:/{child.info.run_id}/model" if "model" in names else None
+
+
+def select(
+    tracker: Tracker, parent_id: str, overrides: dict[str, str], session: SessionFactory
+) -> Registration:
+    """Register the best finished child of sweep `parent_id`; `session` opens Spark if a refit
+    is needed (`spark_session`, or the caller's own session)."""
+    parent = parent_run(tracker, parent_id)
+    tracker.experiment_id = parent.info.experiment_id
+    cfg = recorded_config(tracker, parent)
+    registry = replace(cfg.registry, **overrides)
+    metric = cfg.sweep.metric
+    child = best_child(tracker, parent, metric)
+    model_uri = logged_model_uri(tracker, child)
+    test = None
+    if parent.data.tags.get("sweep.best_run_id") == child.info.run_id:
+        test = {k: parent.data.metrics.get(f"test_{k}") for k in TEST_METRICS}
+    if model_uri is None or test is None or None in test.values():
+        with session(cfg.spark) as spark:
+            model_uri, test = _refit(spark, cfg, tracker, parent, child, model_uri)
+    candidate = Candidate(
+        model_uri,
+        parent_id,
+        child.info.run_id,
+        metric,
+        child.data.metrics[metric],
+        test,
+        parent.data.params.get("data_sha256"),
+    )
+    return register(tracker.client, registry, candidate)
+
+
+def _refit(
+    spark: SparkSession,
+    cfg: SweepConfig,
+    tracker: Tracker,
+    parent: Run,
+    child: Run,
+    model_uri: str | None,
+) -> tuple[str, dict[str, float]]:
+    """Refit the child's exact params on the same seeded split: its model and test metrics."""
+    params = from_logged(child.data.params)
+    with prepared(spark, cfg.data) as data:
+        recorded = parent.data.params.get("data_sha256", "unknown")
+        if recorded != "unknown" and data.sha256 != recorded:
+            raise SweepError(
+                f"the data at {data.source} (sha256 {data.sha256}) is not what the sweep used "
+                f"(sha256 {recorded})",
+                where="data.path",
+                fix="Restore the sweep's data file to refit its best trial",
+            )
+        result = run_trial(data.train, data.validation, params, cfg.model)
+        logged = child.data.metrics.get(cfg.sweep.metric)
+        if logged is not None and abs(result.metrics[cfg.sweep.metric] - logged) > 1e-9:
+            log.warning(
+                "The refitted tree scores %s %.6f, the trial logged %.6f",
+                cfg.sweep.metric,
+                result.metrics[cfg.sweep.metric],
+                logged,
+            )
+        if model_uri is None:
+            model_uri = tracker.log_model(child.info.run_id, result.pipeline(), data.example)
+        test = metrics_from_confusion(confusion_matrix(result.tree, data.test))
+    return model_uri, test
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m sweep.select", description=__doc__.split("\n")[0].split(": ", 1)[1]
+    )
+    parser.add_argument("parent_run_id")
+    parser.add_argument(
+        "--tracking-uri", default=os.environ.get("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db")
+    )
+    parser.add_argument("--model-name", help="default: the sweep's registry.model_name")
+    parser.add_argument("--alias", help="default: the sweep's registry.alias")
+    parser.add_argument(
+        "--promote", choices=config.PROMOTE, help="default: the sweep's registry.promote"
+    )
+    args = parser.parse_args(argv)
+    overrides = {
+        k: v
+        for k, v in {
+            "model_name": args.model_name,
+            "alias": args.alias,
+            "promote": args.promote,
+        }.items()
+        if v is not None
+    }
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    for name in ("py4j", "mlflow", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    try:
+        tracker = Tracker.open(args.tracking_uri)
+        reg = select(tracker, args.parent_run_id, overrides, spark_session)
+    except SweepError as exc:
+        print(f"sweep.select: error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    state = f"now @{reg.alias}" if reg.promoted else f"@{reg.alias} unchanged"
+    print(f"Registered {reg.name} version {reg.version}, {state}: {reg.reason}")
+
+
+if __name__ == "__main__":
+    main()

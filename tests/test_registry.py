@@ -1,0 +1,92 @@
+"""The winner in the Model Registry: tags, the @champion alias and its promotion rule."""
+
+from dataclasses import replace
+
+import mlflow
+import pytest
+
+from sweep.covtype import synthesize
+from sweep.registry import Candidate, decide, register
+
+
+@pytest.mark.parametrize(
+    ("promote", "new", "champion", "promoted", "reason"),
+    [
+        ("if_better", 0.80, None, True, "no champion yet; test accuracy 0.8000"),
+        ("if_better", 0.85, 0.80, True, "test accuracy 0.8500 >= champion's 0.8000"),
+        ("if_better", 0.80, 0.80, True, "test accuracy 0.8000 >= champion's 0.8000"),
+        ("if_better", 0.79, 0.80, False, "test accuracy 0.7900 < champion's 0.8000; champion kept"),
+        ("always", 0.70, 0.80, True, "promote=always; test accuracy 0.7000 (champion had 0.8000)"),
+    ],
+)
+def test_decide(promote, new, champion, promoted, reason):
+    assert decide(promote, "accuracy", new, champion) == (promoted, reason)
+
+
+def test_sweep_registers_its_winner_as_champion_with_tags(smoke_sweep):
+    cfg, result, client = smoke_sweep
+    reg = result.registration
+    assert (reg.name, reg.alias, reg.promoted, reg.champion_version) == (
+        "covtype-dtree",
+        "champion",
+        True,
+        None,
+    )
+    version = client.get_model_version_by_alias("covtype-dtree", "champion")
+    assert int(version.version) == reg.version
+    tags = version.tags
+    assert tags["parent_run_id"] == result.parent_run_id
+    assert tags["child_run_id"] == result.best.run_id == version.run_id
+    assert tags["metric"] == "accuracy"
+    assert float(tags["validation_accuracy"]) == pytest.approx(result.best.metrics["accuracy"])
+    assert float(tags["test_accuracy"]) == pytest.approx(result.test_metrics["accuracy"])
+    assert len(tags["data_sha256"]) == 64 and tags["promotion"].startswith("promoted: ")
+    parent = client.get_run(result.parent_run_id)
+    assert parent.data.tags["sweep.registered_model"] == f"covtype-dtree/{reg.version}"
+
+
+def test_champion_loads_as_spark_and_pyfunc_with_the_same_predictions(smoke_sweep, spark):
+    cfg, result, client = smoke_sweep
+    mlflow.set_tracking_uri(client.tracking_uri)
+    mlflow.set_registry_uri(client.tracking_uri)
+    uri = "models:/covtype-dtree@champion"
+    raw = synthesize(200, seed=11)
+    features = raw.drop(columns="Cover_Type").astype("int64")
+    spark_pred = (
+        mlflow.spark.load_model(uri)
+        .transform(spark.createDataFrame(features))
+        .select("prediction")
+        .toPandas()["prediction"]
+        .tolist()
+    )
+    pyfunc = mlflow.pyfunc.load_model(uri)
+    pyfunc_pred = list(pyfunc.predict(features))
+    assert spark_pred == pyfunc_pred
+    assert set(spark_pred) <= {float(c) for c in range(1, 8)}
+    # A request that also carries the label (as the seed's example row does) still scores.
+    assert list(pyfunc.predict(raw.astype("int64"))) == pyfunc_pred
+
+
+def test_a_worse_version_leaves_the_champion_and_always_moves_it(smoke_sweep):
+    cfg, result, client = smoke_sweep
+    name = "promotion-rule"
+    best = Candidate(
+        result.model_uri,
+        result.parent_run_id,
+        result.best.run_id,
+        "accuracy",
+        result.best.metrics["accuracy"],
+        dict(result.test_metrics),
+        None,
+    )
+    worse = replace(best, test_metrics={**best.test_metrics, "accuracy": best.test_value - 0.01})
+    settings = replace(cfg.registry, model_name=name)
+    first = register(client, settings, best)
+    second = register(client, settings, worse)
+    assert (first.promoted, second.promoted) == (True, False)
+    assert second.champion_version == first.version
+    assert int(client.get_model_version_by_alias(name, "champion").version) == first.version
+    assert "champion kept" in client.get_model_version(name, second.version).tags["promotion"]
+    third = register(client, replace(settings, promote="always"), worse)
+    assert third.promoted
+    assert int(client.get_model_version_by_alias(name, "champion").version) == third.version
