@@ -133,7 +133,11 @@ def test_example_row_with_its_label_column_still_scores(server):
             "Elevation",
         ),
         (
-            {"dataframe_records": [{**dict(zip(FEATURES, EXAMPLE_ROW)), "Elevation": "high"}]},
+            {
+                "dataframe_records": [
+                    {**dict(zip(FEATURES, EXAMPLE_ROW[:54], strict=True)), "Elevation": "high"}
+                ]
+            },
             "application/json",
             "Elevation",
         ),
