@@ -20,6 +20,8 @@ from sweep.covtype import COLUMNS, FEATURES, synthesize
 EXAMPLE_ROW = [2596, 51, 3, 258, 0, 510, 221, 232, 148, 6279, 1, 0, 0, 0,
                *([0] * 28), 1, *([0] * 11), 5]  # fmt: skip
 
+EXAMPLE_RECORD = dict(zip(FEATURES, EXAMPLE_ROW[:54], strict=True))
+
 pytestmark = pytest.mark.slow
 
 
