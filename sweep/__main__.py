@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
+import signal
 import sys
 from pathlib import Path
 from typing import Any
 
 import hydra
+from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from sweep import config
-from sweep.errors import SweepError
+from sweep.errors import Interrupted, SweepError
 
 CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
 QUIET = ("hyperopt", "py4j", "mlflow", "alembic")
@@ -30,6 +33,10 @@ def main(cfg: DictConfig) -> None:
             raise
         print(f"sweep: error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
+    except KeyboardInterrupt as exc:
+        interrupted = exc if isinstance(exc, Interrupted) else Interrupted(signal.SIGINT)
+        print(_interrupted_message(interrupted), file=sys.stderr)
+        sys.exit(interrupted.exit_code)
 
 
 def _run(cfg: config.SweepConfig) -> Any:
@@ -48,8 +55,33 @@ def _run(cfg: config.SweepConfig) -> Any:
     # environment so that no later fluent start_run silently reopens it.
     adopted = os.environ.pop("MLFLOW_RUN_ID", None)
     tracker = Tracker.connect(cfg.tracking, parent_run_id=adopted)  # a bad store fails in seconds
+    signal.signal(signal.SIGTERM, _raise_interrupted)
     with spark_session(cfg.spark) as spark:
         return report.summary(run_sweep(cfg, spark, tracker))
+
+
+def _raise_interrupted(signum: int, frame: Any) -> None:
+    """SIGTERM as SIGINT is handled by PySpark: cancel the running Spark jobs, then unwind (the
+    runs end KILLED, the SparkSession is stopped)."""
+    from pyspark import SparkContext
+
+    context = SparkContext._active_spark_context
+    if context is not None:
+        context.cancelAllJobs()
+    raise Interrupted(signum)
+
+
+def _interrupted_message(exc: Interrupted) -> str:
+    name = signal.Signals(exc.signum).name
+    if exc.parent_run_id is None:
+        return f"sweep: interrupted by {name} before any trial ran; nothing was recorded."
+    overrides = [o for o in HydraConfig.get().overrides.task if not o.startswith("sweep.resume=")]
+    command = shlex.join(["python", "-m", "sweep", *overrides, f"sweep.resume={exc.parent_run_id}"])
+    return (
+        f"sweep: interrupted by {name}: {exc.finished} trials finished and {exc.failed} failed; "
+        f"sweep {exc.parent_run_id} and its running trial are marked KILLED. Resume with:\n"
+        f"  {command}"
+    )
 
 
 if __name__ == "__main__":

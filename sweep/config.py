@@ -34,6 +34,11 @@ class SweepSettings:
     n_startup_jobs: int = 8
     run_name: str = "dtree-sweep"
     progress_bar: bool = True
+    max_failures: int | None = 5  # failed trials tolerated before the sweep aborts; null: any
+    timeout_s: float | None = None  # wall-clock budget of the search; no new trial after it
+    early_stop_rounds: int | None = None  # stop when the best has not improved for this many
+    resume: str | None = None  # a parent run id, or "last"
+    resume_force: bool = False  # resume even if the search space or data changed
 
 
 @dataclass
@@ -157,6 +162,24 @@ def validate(cfg: SweepConfig) -> None:
     _check(s.max_evals >= 1, "sweep.max_evals", s.max_evals, "an integer >= 1")
     _check(s.n_startup_jobs >= 1, "sweep.n_startup_jobs", s.n_startup_jobs, "an integer >= 1")
     _check(s.metric in METRICS, "sweep.metric", s.metric, f"one of {', '.join(METRICS)}")
+    _check(
+        s.max_failures is None or s.max_failures >= 0,
+        "sweep.max_failures",
+        s.max_failures,
+        "an integer >= 0, or null for no limit",
+    )
+    _check(
+        s.timeout_s is None or s.timeout_s > 0,
+        "sweep.timeout_s",
+        s.timeout_s,
+        "a number of seconds > 0, or null",
+    )
+    _check(
+        s.early_stop_rounds is None or s.early_stop_rounds >= 1,
+        "sweep.early_stop_rounds",
+        s.early_stop_rounds,
+        "an integer >= 1, or null",
+    )
     d = cfg.data
     _check(d.source in DATA_SOURCES, "data.source", d.source, f"one of {', '.join(DATA_SOURCES)}")
     _check(d.rows >= 100, "data.rows", d.rows, "an integer >= 100")

@@ -41,3 +41,24 @@ class AllTrialsFailed(SweepError):
     """No trial of the sweep finished, so there is no best model."""
 
     exit_code = 1
+
+
+class TooManyFailures(SweepError):
+    """More trials failed than `sweep.max_failures` allows; the sweep was aborted."""
+
+    exit_code = 1
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived. A KeyboardInterrupt, so every run context ends KILLED."""
+
+    def __init__(
+        self, signum: int, parent_run_id: str | None = None, finished: int = 0, failed: int = 0
+    ):
+        super().__init__(signum)
+        self.signum, self.parent_run_id = signum, parent_run_id
+        self.finished, self.failed = finished, failed
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum  # 130 for SIGINT, 143 for SIGTERM, as shells report them

@@ -8,41 +8,31 @@ session and a temporary store; `sweep.__main__` builds both from config.
 from __future__ import annotations
 
 import logging
+import signal
 import time
-import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import yaml
-from hyperopt import STATUS_FAIL, STATUS_OK, Trials, fmin, tpe
+from hyperopt import Trials, fmin, tpe
+from hyperopt.exceptions import AllTrialsFailed as HyperoptAllTrialsFailed
 from omegaconf import OmegaConf
 from pyspark.sql import SparkSession
 
 from sweep.config import SweepConfig
 from sweep.data import PreparedData, prepared
-from sweep.errors import AllTrialsFailed
+from sweep.errors import AllTrialsFailed, Interrupted, TooManyFailures
+from sweep.objective import Objective, TrialRecord, stalled
 from sweep.registry import Candidate, Registration, register
-from sweep.space import build_space, to_spark_params
+from sweep.resume import load_history, search_space_tag
+from sweep.space import build_space
 from sweep.tracking import Tracker
 from sweep.trial import TrialResult, confusion_matrix, metrics_from_confusion, run_trial
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class TrialRecord:
-    number: int
-    run_id: str
-    status: str  # "ok" or "fail"
-    params: dict[str, Any]
-    metrics: dict[str, float] = field(default_factory=dict)
-    fit_seconds: float = 0.0
-    eval_seconds: float = 0.0
-    error: str | None = None
-    model_uri: str | None = None
 
 
 @dataclass
@@ -59,74 +49,27 @@ class SweepResult:
     wall_seconds: float
     prepare_seconds: float
     registration: Registration | None = None
+    end_reason: str = "max_evals"  # or timeout, early_stop
 
     @property
     def finished(self) -> list[TrialRecord]:
         return [t for t in self.trials if t.status == "ok"]
 
 
-class Objective:
-    """hyperopt's objective: one child run per call; a failing trial fails only its child."""
-
-    def __init__(self, cfg: SweepConfig, data: PreparedData, tracker: Tracker, parent_id: str):
-        self.cfg, self.data, self.tracker, self.parent_id = cfg, data, tracker, parent_id
-        self.records: list[TrialRecord] = []
-        self.best: tuple[TrialRecord, TrialResult] | None = None
-
-    def __call__(self, point: dict[str, Any]) -> dict[str, Any]:
-        number = len(self.records)
-        params = to_spark_params(point, self.cfg.search)
-        record = None
-        try:
-            with self.tracker.child(self.parent_id, number) as run_id:
-                record = TrialRecord(number, run_id, "fail", params)
-                self.records.append(record)
-                self.tracker.log(run_id, params=params)
-                result = run_trial(self.data.train, self.data.validation, params, self.cfg.model)
-                record.model_uri = self._log_result(run_id, result)
-        except Exception as exc:  # contained: the child is FAILED, the sweep goes on
-            if record is None:  # the child run could not even be created: not the trial's fault
-                raise
-            record.error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}"[:500]
-            self.tracker.log_text(record.run_id, traceback.format_exc(), "error.txt")
-            log.warning("Trial %d failed: %s", number, record.error)
-            return {"status": STATUS_FAIL, "error": record.error}
-        record.status, record.metrics = "ok", result.metrics
-        record.fit_seconds, record.eval_seconds = result.fit_seconds, result.eval_seconds
-        score = result.metrics[self.cfg.sweep.metric]
-        if self.best is None or score > self.best[0].metrics[self.cfg.sweep.metric]:
-            self.best = (record, result)
-        return {"status": STATUS_OK, "loss": -score, "run_id": run_id}
-
-    def _log_result(self, run_id: str, result: TrialResult) -> str | None:
-        self.tracker.log(
-            run_id,
-            metrics={
-                **result.metrics,
-                "fit_seconds": result.fit_seconds,
-                "eval_seconds": result.eval_seconds,
-                "num_nodes": result.num_nodes,
-                "tree_depth": result.tree_depth,
-            },
-        )
-        importances = pd.DataFrame(
-            sorted(result.importances.items(), key=lambda kv: -kv[1]),
-            columns=["feature", "importance"],
-        )
-        self.tracker.log_table(run_id, importances, "feature_importances.csv")
-        if self.cfg.tracking.log_models == "all":
-            return self.tracker.log_model(run_id, result.pipeline(), self.data.example)
-        return None
-
-
 def run_sweep(cfg: SweepConfig, spark: SparkSession, tracker: Tracker) -> SweepResult:
     started = time.perf_counter()
     with prepared(spark, cfg.data, progress=cfg.sweep.progress_bar) as data:
         prepare_seconds = time.perf_counter() - started
-        with tracker.parent(cfg.sweep.run_name) as parent_id:
+        history = load_history(tracker, cfg, data.sha256) if cfg.sweep.resume else None
+        resume_id = history.parent_run_id if history else None
+        with tracker.parent(cfg.sweep.run_name, resume=resume_id) as parent_id:
             _log_setup(cfg, data, tracker, parent_id)
-            objective = _search(cfg, data, tracker, parent_id)
-            best, result = objective.best
+            objective = Objective(
+                cfg, data, tracker, parent_id, first_number=history.next_number if history else 0
+            )
+            earlier = history.finished if history else []
+            end_reason = _search(cfg, objective, history.trials if history else Trials(), earlier)
+            best, result = _winner(cfg, data, objective, earlier)
             test_metrics = metrics_from_confusion(confusion_matrix(result.tree, data.test))
             model_uri = _log_best_model(cfg, tracker, best, result, data)
             summary = SweepResult(
@@ -134,13 +77,14 @@ def run_sweep(cfg: SweepConfig, spark: SparkSession, tracker: Tracker) -> SweepR
                 tracker.experiment_id,
                 tracker.uri,
                 cfg.sweep.metric,
-                objective.records,
+                earlier + objective.records,
                 best,
                 test_metrics,
                 model_uri,
                 data.counts,
                 time.perf_counter() - started,
                 prepare_seconds,
+                end_reason=end_reason,
             )
             _log_outcome(tracker, summary)
             if cfg.registry.enabled and model_uri:
@@ -148,26 +92,82 @@ def run_sweep(cfg: SweepConfig, spark: SparkSession, tracker: Tracker) -> SweepR
     return summary
 
 
-def _search(cfg: SweepConfig, data: PreparedData, tracker: Tracker, parent_id: str) -> Objective:
-    """Run hyperopt's TPE over child runs; raises AllTrialsFailed when no trial finished."""
-    objective = Objective(cfg, data, tracker, parent_id)
-    fmin(
-        objective,
-        build_space(cfg.search),
-        algo=partial(tpe.suggest, n_startup_jobs=cfg.sweep.n_startup_jobs),
-        max_evals=cfg.sweep.max_evals,
-        trials=Trials(),
-        rstate=np.random.default_rng(cfg.sweep.seed),
-        show_progressbar=cfg.sweep.progress_bar,
-    )
-    if objective.best is None:
+def _search(
+    cfg: SweepConfig, objective: Objective, trials: Trials, earlier: list[TrialRecord]
+) -> str:
+    """Run TPE over child runs until a budget ends it; returns why it ended.
+
+    Raises TooManyFailures past sweep.max_failures, AllTrialsFailed when nothing finished, and
+    Interrupted (a KeyboardInterrupt: the runs end KILLED) on SIGINT or SIGTERM.
+    """
+    s = cfg.sweep
+    early_stop = None
+    if s.early_stop_rounds:
+
+        def early_stop(trials: Trials, *_: Any) -> tuple[bool, list]:
+            losses = [t["result"]["loss"] for t in trials.trials if t["result"]["status"] == "ok"]
+            return stalled(losses, s.early_stop_rounds), []
+
+    done_before = len(trials.trials)
+    try:
+        fmin(
+            objective,
+            build_space(cfg.search),
+            algo=partial(tpe.suggest, n_startup_jobs=s.n_startup_jobs),
+            max_evals=s.max_evals,
+            trials=trials,
+            # A resumed sweep draws from a different stream, or it would repeat its first trials.
+            rstate=np.random.default_rng([s.seed, done_before] if done_before else s.seed),
+            timeout=s.timeout_s,
+            early_stop_fn=early_stop,
+            show_progressbar=s.progress_bar,
+        )
+    except HyperoptAllTrialsFailed:
+        pass  # raised by fmin's final argmin; ours below says which trial failed and why
+    except KeyboardInterrupt as exc:
+        finished = len(earlier) + len(objective.records) - len(objective.failed)
+        objective.tracker.log(objective.parent_id, tags={"sweep.end_reason": "interrupted"})
+        raise Interrupted(
+            getattr(exc, "signum", signal.SIGINT),
+            objective.parent_id,
+            finished,
+            len(objective.failed),
+        ) from exc
+    except TooManyFailures:
+        objective.tracker.log(objective.parent_id, tags={"sweep.end_reason": "failures"})
+        raise
+    if objective.best is None and not earlier:
         first = objective.records[0].error if objective.records else "no trial ran"
+        objective.tracker.log(objective.parent_id, tags={"sweep.end_reason": "failures"})
         raise AllTrialsFailed(
             f"all {len(objective.records)} trials failed; the first: {first}",
             where="sweep",
             fix="See the error.txt artifact of a failed trial",
         )
-    return objective
+    if len(trials.trials) >= s.max_evals:
+        return "max_evals"
+    return "early_stop" if early_stop and early_stop(trials)[0] else "timeout"
+
+
+def _winner(
+    cfg: SweepConfig, data: PreparedData, objective: Objective, earlier: list[TrialRecord]
+) -> tuple[TrialRecord, TrialResult]:
+    """The best trial over this run and the resumed history; an earlier winner is refitted
+    (same params, same split, same seed) to have its tree in memory."""
+    metric = cfg.sweep.metric
+    old = max(earlier, key=lambda r: r.metrics[metric], default=None)
+    if old is None or (objective.best and objective.best[0].metrics[metric] >= old.metrics[metric]):
+        return objective.best
+    result = run_trial(data.train, data.validation, old.params, cfg.model)
+    if abs(result.metrics[metric] - old.metrics[metric]) > 1e-9:
+        log.warning(
+            "Refitted trial %d scores %s %.6f, logged %.6f",
+            old.number,
+            metric,
+            result.metrics[metric],
+            old.metrics[metric],
+        )
+    return old, result
 
 
 def _register(
@@ -202,12 +202,11 @@ def _log_best_model(
 
 
 def _log_setup(cfg: SweepConfig, data: PreparedData, tracker: Tracker, parent_id: str) -> None:
-    config_yaml = OmegaConf.to_yaml(OmegaConf.structured(cfg))
     search = {
         name: {k: v for k, v in vars(spec).items() if v is not None}
         for name, spec in cfg.search.items()
     }
-    tracker.log_text(parent_id, config_yaml, "config.yaml")
+    tracker.log_text(parent_id, OmegaConf.to_yaml(OmegaConf.structured(cfg)), "config.yaml")
     tracker.log_text(parent_id, yaml.safe_dump(search, sort_keys=False), "search_space.yaml")
     tracker.log(
         parent_id,
@@ -221,11 +220,7 @@ def _log_setup(cfg: SweepConfig, data: PreparedData, tracker: Tracker, parent_id
             "data_sha256": data.sha256 or "unknown",
             **{f"rows_{k}": v for k, v in data.counts.items()},
         },
-        tags={
-            "sweep.search_space": yaml.safe_dump(
-                search, default_flow_style=True, sort_keys=False
-            ).strip()[:5000]
-        },
+        tags={"sweep.search_space": search_space_tag(cfg.search)},
     )
 
 
@@ -259,5 +254,6 @@ def _log_outcome(tracker: Tracker, s: SweepResult) -> None:
             "sweep.best_run_id": s.best.run_id,
             "sweep.best_model_uri": s.model_uri or "",
             "sweep.best_trial": s.best.number,
+            "sweep.end_reason": s.end_reason,
         },
     )

@@ -24,7 +24,7 @@ from urllib.parse import urlparse
 
 import mlflow
 import pandas as pd
-from mlflow.entities import Metric, Param, RunStatus, RunTag
+from mlflow.entities import Metric, Param, Run, RunStatus, RunTag
 from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
 from mlflow.tracking import MlflowClient
@@ -32,7 +32,7 @@ from mlflow.types import ColSpec, Schema
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME
 
 from sweep.config import TrackingSettings
-from sweep.errors import EnvironmentProblem
+from sweep.errors import ConfigError, EnvironmentProblem
 
 log = logging.getLogger(__name__)
 ROLE_TAG = "sweep.role"
@@ -137,8 +137,9 @@ class Tracker:
         finally:
             self.client.set_terminated(run_id, status)
 
-    def parent(self, name: str) -> Any:
-        return self.run(name, {ROLE_TAG: "parent"}, run_id=self.parent_run_id)
+    def parent(self, name: str, resume: str | None = None) -> Any:
+        """The sweep's parent run: `resume` reopens one, `mlflow run`'s run is adopted, or new."""
+        return self.run(name, {ROLE_TAG: "parent"}, run_id=resume or self.parent_run_id)
 
     def child(self, parent_id: str, trial: int) -> Any:
         return self.run(
@@ -153,12 +154,66 @@ class Tracker:
         metrics: Mapping[str, float] = (),
         tags: Mapping[str, Any] = (),
     ) -> None:
+        """Log in one batch. MLflow params cannot change; a resumed sweep's changed value (a
+        larger max_evals, a new best) goes to the tag `updated.<param>` instead."""
+        params, tags = {k: str(v) for k, v in dict(params).items()}, dict(tags)
+        if params:
+            existing = self.client.get_run(run_id).data.params
+            for key in [k for k, v in params.items() if existing.get(k, v) != v]:
+                tags[f"updated.{key}"] = params.pop(key)
         self.client.log_batch(
             run_id,
             metrics=[Metric(k, float(v), _now_ms(), 0) for k, v in dict(metrics).items()],
-            params=[Param(k, str(v)) for k, v in dict(params).items()],
-            tags=[RunTag(k, str(v)) for k, v in dict(tags).items()],
+            params=[Param(k, v) for k, v in params.items()],
+            tags=[RunTag(k, str(v)) for k, v in tags.items()],
         )
+
+    def find_parent(self, ref: str) -> Run:
+        """A sweep parent by run id, or "last": the newest sweep parent in the experiment."""
+        if ref == "last":
+            runs = self.client.search_runs(
+                [self.experiment_id],
+                f"tags.`{ROLE_TAG}` = 'parent'",
+                order_by=["attributes.start_time DESC"],
+                max_results=1,
+            )
+            if not runs:
+                raise ConfigError(
+                    "there is no sweep in this experiment to resume",
+                    where="sweep.resume",
+                    fix="Run a sweep first, or drop sweep.resume",
+                )
+            return runs[0]
+        try:
+            run = self.client.get_run(ref)
+        except MlflowException as exc:
+            raise ConfigError(
+                f"no run {ref!r} in {self.uri}",
+                where="sweep.resume",
+                fix="Pass a sweep's parent run id (see its summary) or last",
+            ) from exc
+        if run.data.tags.get(ROLE_TAG) != "parent":
+            raise ConfigError(
+                f"run {ref} is not a sweep parent",
+                where="sweep.resume",
+                fix="Pass the id of the sweep's parent run, not of a trial",
+            )
+        if run.info.experiment_id != self.experiment_id:
+            self.experiment_id = run.info.experiment_id
+        return run
+
+    def children(self, parent_id: str) -> list[Run]:
+        return self.client.search_runs(
+            [self.experiment_id],
+            f"tags.mlflow.parentRunId = '{parent_id}'",
+            order_by=["attributes.start_time ASC"],
+            max_results=50_000,
+        )
+
+    def end(self, run_id: str, status: str, reason: str) -> None:
+        """End a run another process left open (a crash), saying why."""
+        self.client.set_tag(run_id, ERROR_TAG, reason)
+        self.client.set_terminated(run_id, status)
 
     def log_text(self, run_id: str, text: str, path: str) -> None:
         self.client.log_text(run_id, text, path)

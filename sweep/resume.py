@@ -1,0 +1,145 @@
+"""Resume a sweep from MLflow, the single source of truth: no second database to keep in sync.
+
+The parent run's FINISHED children are the history: their Spark params and validation metric
+become hyperopt trials again, so TPE goes on where it stopped and only the missing trials run.
+Children that a crash left RUNNING are ended FAILED, with a tag saying so, and do not count.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from hyperopt import JOB_STATE_DONE, STATUS_OK, Trials
+from mlflow.entities import Run
+
+from sweep.config import SweepConfig
+from sweep.errors import ConfigError
+from sweep.objective import TrialRecord
+from sweep.space import PARAMS, from_logged
+from sweep.tracking import TRIAL_TAG, Tracker
+
+log = logging.getLogger(__name__)
+METRICS = ("accuracy", "f1", "weightedPrecision", "weightedRecall")
+
+
+@dataclass
+class History:
+    parent_run_id: str
+    finished: list[TrialRecord]
+    next_number: int  # trial numbers continue after every earlier child, failed ones included
+    trials: Trials
+
+
+def search_space_tag(search: dict[str, Any]) -> str:
+    """The search space as the parent records it (tag `sweep.search_space`), for comparison."""
+    plain = {
+        name: {k: v for k, v in vars(spec).items() if v is not None}
+        for name, spec in search.items()
+    }
+    return yaml.safe_dump(plain, default_flow_style=True, sort_keys=False).strip()[:5000]
+
+
+def load_history(tracker: Tracker, cfg: SweepConfig, sha256: str | None) -> History:
+    parent = tracker.find_parent(cfg.sweep.resume)
+    check_compatible(parent, cfg, sha256)
+    finished, numbers = [], [-1]
+    for child in tracker.children(parent.info.run_id):
+        numbers.append(int(child.data.tags.get(TRIAL_TAG, -1)))
+        status = child.info.status
+        if status == "RUNNING":
+            tracker.end(
+                child.info.run_id,
+                "FAILED",
+                "left RUNNING by an interrupted sweep; ended FAILED on resume",
+            )
+        elif status == "FINISHED" and cfg.sweep.metric in child.data.metrics:
+            finished.append(record_of(child))
+    log.info("Resuming sweep %s: %d finished trials", parent.info.run_id, len(finished))
+    trials = hyperopt_trials(finished, cfg)
+    return History(parent.info.run_id, finished, max(numbers) + 1, trials)
+
+
+def check_compatible(parent: Run, cfg: SweepConfig, sha256: str | None) -> None:
+    recorded_space = parent.data.tags.get("sweep.search_space")
+    recorded_sha = parent.data.params.get("data_sha256")
+    problems = []
+    if recorded_space is not None and recorded_space != search_space_tag(cfg.search):
+        problems.append(f"the search space differs (recorded: {recorded_space})")
+    if recorded_sha not in (None, "unknown") and recorded_sha != (sha256 or "unknown"):
+        problems.append(f"the data differs (sha256 {sha256}, recorded {recorded_sha})")
+    if problems and not cfg.sweep.resume_force:
+        raise ConfigError(
+            f"cannot resume sweep {parent.info.run_id}: " + "; ".join(problems),
+            where="sweep.resume",
+            fix="Resume with the sweep's own search space and data, or add "
+            "sweep.resume_force=true to resume anyway",
+        )
+    for problem in problems:
+        log.warning("Resuming although %s (sweep.resume_force=true)", problem)
+
+
+def record_of(child: Run) -> TrialRecord:
+    metrics = child.data.metrics
+    return TrialRecord(
+        number=int(child.data.tags.get(TRIAL_TAG, -1)),
+        run_id=child.info.run_id,
+        status="ok",
+        params=from_logged(child.data.params),
+        metrics={k: metrics[k] for k in METRICS if k in metrics},
+        fit_seconds=metrics.get("fit_seconds", 0.0),
+        eval_seconds=metrics.get("eval_seconds", 0.0),
+    )
+
+
+def hyperopt_vals(params: dict[str, Any], cfg: SweepConfig) -> dict[str, Any] | None:
+    """Pure: Spark params → hyperopt's stored values (choice: the index); None if outside."""
+    vals = {}
+    for name, spec in cfg.search.items():
+        value = params.get(PARAMS[name].spark_name)
+        if value is None:
+            return None
+        if spec.type == "choice":
+            if value not in spec.values:
+                return None
+            value = list(spec.values).index(value)
+        elif not spec.low <= value <= spec.high:
+            return None
+        vals[name] = value
+    return vals
+
+
+def hyperopt_trials(records: list[TrialRecord], cfg: SweepConfig) -> Trials:
+    """A Trials object holding the finished trials, as if this process had run them."""
+    trials = Trials()
+    usable = [(r, v) for r in records if (v := hyperopt_vals(r.params, cfg)) is not None]
+    if len(usable) < len(records):
+        log.warning(
+            "%d finished trials lie outside the current search space; TPE ignores them",
+            len(records) - len(usable),
+        )
+    if not usable:
+        return trials
+    tids = trials.new_trial_ids(len(usable))  # reserved first, or ids repeat
+    docs = trials.new_trial_docs(
+        tids,
+        [None] * len(usable),
+        [{"status": STATUS_OK, "loss": -r.metrics[cfg.sweep.metric]} for r, _ in usable],
+        [
+            {
+                "tid": tid,
+                "cmd": ("domain_attachment", "FMinIter_Domain"),
+                "workdir": None,
+                "idxs": {k: [tid] for k in v},
+                "vals": {k: [x] for k, x in v.items()},
+            }
+            for tid, (_, v) in zip(tids, usable, strict=True)
+        ],
+    )
+    for doc in docs:
+        doc["state"] = JOB_STATE_DONE
+    trials.insert_trial_docs(docs)
+    trials.refresh()
+    return trials
