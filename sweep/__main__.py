@@ -43,6 +43,7 @@ def _run(cfg: config.SweepConfig) -> Any:
     # Imported only now: --help and config errors answer without loading Spark and MLflow.
     from sweep import report
     from sweep.data import local_path
+    from sweep.interrupts import StopRequest, run_interruptibly
     from sweep.runner import run_sweep
     from sweep.spark import check_master, spark_session
     from sweep.tracking import Tracker
@@ -55,20 +56,17 @@ def _run(cfg: config.SweepConfig) -> Any:
     # environment so that no later fluent start_run silently reopens it.
     adopted = os.environ.pop("MLFLOW_RUN_ID", None)
     tracker = Tracker.connect(cfg.tracking, parent_run_id=adopted)  # a bad store fails in seconds
-    signal.signal(signal.SIGTERM, _raise_interrupted)
     with spark_session(cfg.spark) as spark:
-        return report.summary(run_sweep(cfg, spark, tracker))
 
+        def work(stop: StopRequest) -> Any:
+            try:
+                return run_sweep(cfg, spark, tracker, stop)
+            except Exception:
+                stop.raise_if_requested()  # a job cancelled by the signal, not a real failure
+                raise
 
-def _raise_interrupted(signum: int, frame: Any) -> None:
-    """SIGTERM as SIGINT is handled by PySpark: cancel the running Spark jobs, then unwind (the
-    runs end KILLED, the SparkSession is stopped)."""
-    from pyspark import SparkContext
-
-    context = SparkContext._active_spark_context
-    if context is not None:
-        context.cancelAllJobs()
-    raise Interrupted(signum)
+        result = run_interruptibly(work, cancel=spark.sparkContext.cancelAllJobs)
+    return report.summary(result)
 
 
 def _interrupted_message(exc: Interrupted) -> str:

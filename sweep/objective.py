@@ -13,6 +13,7 @@ from hyperopt import STATUS_FAIL, STATUS_OK
 from sweep.config import SweepConfig
 from sweep.data import PreparedData
 from sweep.errors import TooManyFailures
+from sweep.interrupts import StopRequest
 from sweep.space import to_spark_params
 from sweep.tracking import Tracker
 from sweep.trial import TrialResult, run_trial
@@ -53,9 +54,11 @@ class Objective:
         data: PreparedData,
         tracker: Tracker,
         parent_id: str,
+        stop: StopRequest,
         first_number: int = 0,
     ):
         self.cfg, self.data, self.tracker, self.parent_id = cfg, data, tracker, parent_id
+        self.stop = stop
         self.next_number = first_number
         self.records: list[TrialRecord] = []
         self.best: tuple[TrialRecord, TrialResult] | None = None
@@ -65,6 +68,7 @@ class Objective:
         return [r for r in self.records if r.status == "fail"]
 
     def __call__(self, point: dict[str, Any]) -> dict[str, Any]:
+        self.stop.raise_if_requested()
         number, self.next_number = self.next_number, self.next_number + 1
         params = to_spark_params(point, self.cfg.search)
         record = None
@@ -73,7 +77,13 @@ class Objective:
                 record = TrialRecord(number, run_id, "fail", params)
                 self.records.append(record)
                 self.tracker.log(run_id, params=params)
-                result = run_trial(self.data.train, self.data.validation, params, self.cfg.model)
+                try:
+                    result = run_trial(
+                        self.data.train, self.data.validation, params, self.cfg.model
+                    )
+                except Exception:
+                    self.stop.raise_if_requested()  # cancelled by a signal: KILLED, not FAILED
+                    raise
                 record.model_uri = self._log_result(run_id, result)
         except Exception as exc:  # contained: the child is FAILED, the sweep goes on
             if record is None:  # the child run could not even be created: not the trial's fault

@@ -25,6 +25,7 @@ from pyspark.sql import SparkSession
 from sweep.config import SweepConfig
 from sweep.data import PreparedData, prepared
 from sweep.errors import AllTrialsFailed, Interrupted, TooManyFailures
+from sweep.interrupts import StopRequest
 from sweep.objective import Objective, TrialRecord, stalled
 from sweep.registry import Candidate, Registration, register
 from sweep.resume import load_history, search_space_tag
@@ -56,7 +57,10 @@ class SweepResult:
         return [t for t in self.trials if t.status == "ok"]
 
 
-def run_sweep(cfg: SweepConfig, spark: SparkSession, tracker: Tracker) -> SweepResult:
+def run_sweep(
+    cfg: SweepConfig, spark: SparkSession, tracker: Tracker, stop: StopRequest | None = None
+) -> SweepResult:
+    """The whole sweep; `stop` (set by a signal, see sweep.interrupts) ends it KILLED."""
     started = time.perf_counter()
     with prepared(spark, cfg.data, progress=cfg.sweep.progress_bar) as data:
         prepare_seconds = time.perf_counter() - started
@@ -64,9 +68,8 @@ def run_sweep(cfg: SweepConfig, spark: SparkSession, tracker: Tracker) -> SweepR
         resume_id = history.parent_run_id if history else None
         with tracker.parent(cfg.sweep.run_name, resume=resume_id) as parent_id:
             _log_setup(cfg, data, tracker, parent_id)
-            objective = Objective(
-                cfg, data, tracker, parent_id, first_number=history.next_number if history else 0
-            )
+            first = history.next_number if history else 0
+            objective = Objective(cfg, data, tracker, parent_id, stop or StopRequest(), first)
             earlier = history.finished if history else []
             end_reason = _search(cfg, objective, history.trials if history else Trials(), earlier)
             best, result = _winner(cfg, data, objective, earlier)

@@ -70,6 +70,9 @@ def tracking_uri(tmp_path, _template_store, monkeypatch) -> str:
     uri = f"sqlite:///{db}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.delenv("MLFLOW_RUN_ID", raising=False)
+    # mlflow.set_registry_uri() writes os.environ, which subprocesses (the CLI, mlflow run, the
+    # scoring server) inherit: start clean and let monkeypatch restore it after the test.
+    monkeypatch.delenv("MLFLOW_REGISTRY_URI", raising=False)
     yield uri
     client = MlflowClient(uri)
     experiments = [e.experiment_id for e in client.search_experiments()]

@@ -42,8 +42,11 @@ def test_a_failing_trial_fails_only_its_child(compose_cfg, spark):
 
 def test_max_failures_aborts_and_names_the_first_failure(compose_cfg, spark):
     cfg = sweep_with_depths(compose_cfg, 31, 40, "sweep.max_evals=5", "sweep.max_failures=1")
-    with pytest.raises(TooManyFailures, match=r"2 trials failed, more than sweep.max_failures=1; "
-                       r"the first \(trial 0\): .*maxDepth"):
+    with pytest.raises(
+        TooManyFailures,
+        match=r"2 trials failed, more than sweep.max_failures=1; "
+        r"the first \(trial 0\): .*maxDepth",
+    ):
         run_sweep(cfg, spark, Tracker.connect(cfg.tracking))
     _, [parent], children = runs_of(cfg)
     assert parent.info.status == "FAILED" and len(children) == 2
@@ -60,8 +63,13 @@ def test_a_sweep_where_every_trial_failed_is_an_error(compose_cfg, spark):
 
 
 def test_early_stop_ends_the_sweep_and_says_why(compose_cfg, spark):
-    cfg = compose_cfg(*SMOKE, "sweep.max_evals=12", "sweep.early_stop_rounds=2",
-                      "tracking.log_models=none", "registry.enabled=false")
+    cfg = compose_cfg(
+        *SMOKE,
+        "sweep.max_evals=12",
+        "sweep.early_stop_rounds=2",
+        "tracking.log_models=none",
+        "registry.enabled=false",
+    )
     result = run_sweep(cfg, spark, Tracker.connect(cfg.tracking))
     assert result.end_reason == "early_stop" and len(result.trials) < 12
     client, [parent], _ = runs_of(cfg)
@@ -69,8 +77,13 @@ def test_early_stop_ends_the_sweep_and_says_why(compose_cfg, spark):
 
 
 def test_timeout_ends_the_sweep_and_says_why(compose_cfg, spark):
-    cfg = compose_cfg(*SMOKE, "sweep.max_evals=50", "sweep.timeout_s=3",
-                      "tracking.log_models=none", "registry.enabled=false")
+    cfg = compose_cfg(
+        *SMOKE,
+        "sweep.max_evals=50",
+        "sweep.timeout_s=3",
+        "tracking.log_models=none",
+        "registry.enabled=false",
+    )
     result = run_sweep(cfg, spark, Tracker.connect(cfg.tracking))
     assert result.end_reason == "timeout" and 1 <= len(result.trials) < 50
     _, [parent], _ = runs_of(cfg)

@@ -1,0 +1,136 @@
+"""Interrupted sweeps: a real subprocess killed or signalled mid-sweep, then resumed from MLflow."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from sweep.errors import ConfigError
+from sweep.runner import run_sweep
+from sweep.tracking import Tracker
+from tests.conftest import SMOKE
+
+pytestmark = pytest.mark.slow
+QUICK = (*SMOKE, "tracking.log_models=none", "registry.enabled=false")
+
+
+def start_sweep(tmp_path, *overrides):
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "sweep", *QUICK, *overrides, f"hydra.run.dir={tmp_path}/out"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def trials(uri):
+    client = MlflowClient(uri)
+    experiment = client.get_experiment_by_name("covtype-dtree")
+    if experiment is None:
+        return []
+    return client.search_runs([experiment.experiment_id], "tags.`sweep.role` = 'trial'")
+
+
+def wait_for(condition, process, timeout=240):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if process.poll() is not None:
+            pytest.fail(f"the sweep ended early: {process.stderr.read()[-3000:]}")
+        if time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("timed out waiting for the sweep")
+        time.sleep(0.3)
+
+
+def parent_of(uri):
+    client = MlflowClient(uri)
+    experiment = client.get_experiment_by_name("covtype-dtree")
+    [parent] = client.search_runs([experiment.experiment_id], "tags.`sweep.role` = 'parent'")
+    return parent
+
+
+def test_killed_sweep_resumes_to_exactly_max_evals(tmp_path, tracking_uri, compose_cfg, spark):
+    process = start_sweep(tmp_path, "sweep.max_evals=6")
+    wait_for(lambda: sum(r.info.status == "FINISHED" for r in trials(tracking_uri)) >= 2, process)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    before = {r.info.run_id: r for r in trials(tracking_uri) if r.info.status == "FINISHED"}
+    parent = parent_of(tracking_uri)
+    assert parent.info.status == "RUNNING"  # a crash leaves it so; resume closes it
+
+    cfg = compose_cfg(*QUICK, "sweep.max_evals=6", f"sweep.resume={parent.info.run_id}")
+    result = run_sweep(cfg, spark, Tracker.connect(cfg.tracking))
+
+    runs = trials(tracking_uri)
+    finished = [r for r in runs if r.info.status == "FINISHED"]
+    assert len(finished) == 6
+    assert not [r for r in runs if r.info.status == "RUNNING"]
+    numbers = [int(r.data.tags["sweep.trial"]) for r in runs]
+    assert len(numbers) == len(set(numbers))
+    for run_id, old in before.items():  # completed children untouched
+        now = MlflowClient(tracking_uri).get_run(run_id)
+        assert (now.data.params, now.data.metrics, now.info.end_time) == (
+            old.data.params,
+            old.data.metrics,
+            old.info.end_time,
+        )
+    assert parent_of(tracking_uri).info.status == "FINISHED"
+    best = max(finished, key=lambda r: r.data.metrics["accuracy"])
+    assert result.best.run_id == best.info.run_id
+    assert result.parent_run_id == parent.info.run_id
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_ends_runs_killed_and_says_how_to_resume(tmp_path, tracking_uri, signum, code):
+    process = start_sweep(tmp_path, "sweep.max_evals=40")
+    wait_for(
+        lambda: (
+            any(r.info.status == "FINISHED" for r in trials(tracking_uri))
+            and any(r.info.status == "RUNNING" for r in trials(tracking_uri))
+        ),
+        process,
+    )
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == code, stderr[-3000:]
+    parent = parent_of(tracking_uri)
+    assert parent.info.status == "KILLED"
+    assert parent.data.tags["sweep.end_reason"] == "interrupted"
+    assert f"sweep.resume={parent.info.run_id}" in stderr and "Traceback" not in stderr
+    statuses = [r.info.status for r in trials(tracking_uri)]
+    assert "RUNNING" not in statuses and "FINISHED" in statuses
+    assert statuses.count("KILLED") <= 1
+
+
+def test_resume_refuses_another_search_space_or_data_unless_forced(compose_cfg, spark):
+    cfg = compose_cfg(*QUICK, "sweep.max_evals=2")
+    first = run_sweep(cfg, spark, Tracker.connect(cfg.tracking))
+    resume = f"sweep.resume={first.parent_run_id}"
+    with pytest.raises(ConfigError, match=r"sweep.resume: cannot resume .* search space differs"):
+        run_sweep(
+            compose_cfg(*QUICK, resume, "search.max_depth.high=6"),
+            spark,
+            Tracker.connect(cfg.tracking),
+        )
+    with pytest.raises(ConfigError, match=r"the data differs .*resume_force=true"):
+        run_sweep(
+            compose_cfg(*QUICK, resume, "data.rows=2500"), spark, Tracker.connect(cfg.tracking)
+        )
+    forced = compose_cfg(
+        *QUICK,
+        "sweep.resume=last",
+        "sweep.max_evals=3",
+        "data.rows=2500",
+        "sweep.resume_force=true",
+    )
+    result = run_sweep(forced, spark, Tracker.connect(forced.tracking))
+    assert result.parent_run_id == first.parent_run_id and len(result.trials) == 3
+    parent = MlflowClient(cfg.tracking.uri).get_run(first.parent_run_id)
+    assert parent.data.params["max_evals"] == "2" and parent.data.tags["updated.max_evals"] == "3"
