@@ -39,6 +39,7 @@ class SweepSettings:
     early_stop_rounds: int | None = None  # stop when the best has not improved for this many
     resume: str | None = None  # a parent run id, or "last"
     resume_force: bool = False  # resume even if the search space or data changed
+    parallelism: int = 1  # trials at once (driver threads, FAIR pools); 1 is deterministic
 
 
 @dataclass
@@ -132,6 +133,8 @@ def load(cfg: DictConfig) -> SweepConfig:
         raise ConfigError("config was not composed from base_config", where="defaults")
     typed.search = {name: param_spec(name, node) for name, node in typed.search.items()}
     validate(typed)
+    if typed.sweep.parallelism > 1:  # concurrent trials share the executors fairly
+        typed.spark.conf.setdefault("spark.scheduler.mode", "FAIR")
     return typed
 
 
@@ -168,6 +171,7 @@ def validate(cfg: SweepConfig) -> None:
         s.max_failures,
         "an integer >= 0, or null for no limit",
     )
+    _check(s.parallelism >= 1, "sweep.parallelism", s.parallelism, "an integer >= 1")
     _check(
         s.timeout_s is None or s.timeout_s > 0,
         "sweep.timeout_s",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import traceback
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,6 +60,7 @@ class Objective:
     ):
         self.cfg, self.data, self.tracker, self.parent_id = cfg, data, tracker, parent_id
         self.stop = stop
+        self.lock = threading.Lock()
         self.next_number = first_number
         self.records: list[TrialRecord] = []
         self.best: tuple[TrialRecord, TrialResult] | None = None
@@ -69,7 +71,8 @@ class Objective:
 
     def __call__(self, point: dict[str, Any]) -> dict[str, Any]:
         self.stop.raise_if_requested()
-        number, self.next_number = self.next_number, self.next_number + 1
+        with self.lock:  # sweep.parallelism > 1 calls this from several threads
+            number, self.next_number = self.next_number, self.next_number + 1
         params = to_spark_params(point, self.cfg.search)
         record = None
         try:
@@ -92,8 +95,9 @@ class Objective:
         record.status, record.metrics = "ok", result.metrics
         record.fit_seconds, record.eval_seconds = result.fit_seconds, result.eval_seconds
         score = result.metrics[self.cfg.sweep.metric]
-        if self.best is None or score > self.best[0].metrics[self.cfg.sweep.metric]:
-            self.best = (record, result)
+        with self.lock:
+            if self.best is None or score > self.best[0].metrics[self.cfg.sweep.metric]:
+                self.best = (record, result)
         return {"status": STATUS_OK, "loss": -score, "run_id": run_id}
 
     def _failed(self, record: TrialRecord, exc: Exception) -> dict[str, Any]:

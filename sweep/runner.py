@@ -27,6 +27,7 @@ from sweep.data import PreparedData, prepared
 from sweep.errors import AllTrialsFailed, Interrupted, TooManyFailures
 from sweep.interrupts import StopRequest
 from sweep.objective import Objective, TrialRecord, stalled
+from sweep.parallel import fmin_threads
 from sweep.registry import Candidate, Registration, register
 from sweep.resume import load_history, search_space_tag
 from sweep.space import build_space
@@ -112,19 +113,35 @@ def _search(
             return stalled(losses, s.early_stop_rounds), []
 
     done_before = len(trials.trials)
+    algo = partial(tpe.suggest, n_startup_jobs=s.n_startup_jobs)
+    # A resumed sweep draws from a different stream, or it would repeat its first trials.
+    rstate = np.random.default_rng([s.seed, done_before] if done_before else s.seed)
     try:
-        fmin(
-            objective,
-            build_space(cfg.search),
-            algo=partial(tpe.suggest, n_startup_jobs=s.n_startup_jobs),
-            max_evals=s.max_evals,
-            trials=trials,
-            # A resumed sweep draws from a different stream, or it would repeat its first trials.
-            rstate=np.random.default_rng([s.seed, done_before] if done_before else s.seed),
-            timeout=s.timeout_s,
-            early_stop_fn=early_stop,
-            show_progressbar=s.progress_bar,
-        )
+        if s.parallelism > 1:
+            fmin_threads(
+                objective,
+                build_space(cfg.search),
+                algo,
+                trials,
+                max_evals=s.max_evals,
+                parallelism=s.parallelism,
+                rstate=rstate,
+                spark=objective.data.train.sparkSession.sparkContext,
+                timeout=s.timeout_s,
+                early_stop=early_stop,
+            )
+        else:
+            fmin(
+                objective,
+                build_space(cfg.search),
+                algo=algo,
+                max_evals=s.max_evals,
+                trials=trials,
+                rstate=rstate,
+                timeout=s.timeout_s,
+                early_stop_fn=early_stop,
+                show_progressbar=s.progress_bar,
+            )
     except HyperoptAllTrialsFailed:
         pass  # raised by fmin's final argmin; ours below says which trial failed and why
     except KeyboardInterrupt as exc:

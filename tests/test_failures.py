@@ -88,3 +88,19 @@ def test_timeout_ends_the_sweep_and_says_why(compose_cfg, spark):
     assert result.end_reason == "timeout" and 1 <= len(result.trials) < 50
     _, [parent], _ = runs_of(cfg)
     assert parent.data.tags["sweep.end_reason"] == "timeout"
+
+
+def test_parallel_trials_are_complete_and_correctly_parented(compose_cfg, spark):
+    cfg = compose_cfg(*SMOKE, "sweep.max_evals=6", "sweep.parallelism=2")
+    assert cfg.spark.conf["spark.scheduler.mode"] == "FAIR"
+    result = run_sweep(cfg, spark, Tracker.connect(cfg.tracking))
+    client, [parent], children = runs_of(cfg)
+    assert parent.info.status == "FINISHED" and len(children) == 6
+    assert sorted(int(c.data.tags["sweep.trial"]) for c in children) == list(range(6))
+    for child in children:
+        assert child.info.status == "FINISHED"
+        assert child.data.tags["mlflow.parentRunId"] == parent.info.run_id
+        assert {"maxDepth", "maxBins", "impurity"} == set(child.data.params)
+        assert {"accuracy", "f1", "fit_seconds", "num_nodes"} <= set(child.data.metrics)
+    best = max(c.data.metrics["accuracy"] for c in children)
+    assert result.best.metrics["accuracy"] == best and result.model_uri  # ties: either one
