@@ -1,5 +1,6 @@
 """`python -m sweep` as a user runs it: a real subprocess, real exit codes, real output."""
 
+import gzip
 import os
 import socket
 import subprocess
@@ -99,11 +100,33 @@ def test_bad_input_fails_fast_with_one_clear_message(tmp_path, tracking_uri, ove
     assert all_runs(tracking_uri) == []  # nothing half-written
 
 
-def test_malformed_data_fails_cleanly_without_a_run(tmp_path, tracking_uri):
-    bad = tmp_path / "covtype.data"
-    bad.write_text("1,2,3\n")
-    done = sweep("+experiment=smoke", "data=covtype", f"data.path={bad}", cwd=tmp_path)
-    assert done.returncode == 2
-    assert "1 of 1 rows" in done.stderr and "has 3 fields, expected 55" in done.stderr
+GOOD = "2596,51,3,258,0,510,221,232,148,6279,1,0,0,0," + "0," * 28 + "1," + "0," * 11 + "5"
+FILE_CASES = [
+    # (case id, file name, content, expected message); Spark reads these, so each takes ~20 s.
+    ("truncated gzip", "covtype.data.gz", None, "cannot read"),
+    ("54 fields", "covtype.data", GOOD.rsplit(",", 1)[0], "has 54 fields, expected 55"),
+    ("non-integer", "covtype.data", GOOD.replace("2596", "2596.5"), "not an integer"),
+    ("label 0", "covtype.data", GOOD[:-1] + "0", "has Cover_Type 0, expected 1..7"),
+    ("label 8", "covtype.data", GOOD[:-1] + "8", "has Cover_Type 8, expected 1..7"),
+    ("header line", "covtype.csv", ",".join(["Elevation"] * 55), "not an integer"),
+    ("empty file", "covtype.data", "", "is empty"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "content", "message"), [c[1:] for c in FILE_CASES], ids=[c[0] for c in FILE_CASES]
+)
+def test_bad_data_files_fail_cleanly_without_a_run(tmp_path, tracking_uri, name, content, message):
+    path = tmp_path / name
+    if content is None:  # a gzip cut in the middle
+        with gzip.open(path, "wt") as f:
+            f.write((GOOD + "\n") * 20000)
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    else:
+        path.write_text(content + "\n" + (GOOD + "\n") * 3 if content else "")
+    done = sweep("+experiment=smoke", "data=covtype", f"data.path={path}", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert message in done.stderr and "data.path" in done.stderr
     assert "Traceback" not in done.stderr
     assert all_runs(tracking_uri) == []
