@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 class TrialRecord:
     number: int
     run_id: str
-    status: str  # "ok" or "fail"
+    status: str  # "running", then "ok" or "fail" ("running" stays if the sweep is killed)
     params: dict[str, Any]
     metrics: dict[str, float] = field(default_factory=dict)
     fit_seconds: float = 0.0
@@ -77,7 +77,7 @@ class Objective:
         record = None
         try:
             with self.tracker.child(self.parent_id, number) as run_id:
-                record = TrialRecord(number, run_id, "fail", params)
+                record = TrialRecord(number, run_id, "running", params)
                 self.records.append(record)
                 self.tracker.log(run_id, params=params)
                 try:
@@ -101,6 +101,7 @@ class Objective:
         return {"status": STATUS_OK, "loss": -score, "run_id": run_id}
 
     def _failed(self, record: TrialRecord, exc: Exception) -> dict[str, Any]:
+        record.status = "fail"
         record.error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}"[:500]
         self.tracker.log_text(record.run_id, traceback.format_exc(), "error.txt")
         log.warning("Trial %d failed: %s", record.number, record.error)

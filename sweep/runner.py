@@ -145,7 +145,7 @@ def _search(
     except HyperoptAllTrialsFailed:
         pass  # raised by fmin's final argmin; ours below says which trial failed and why
     except KeyboardInterrupt as exc:
-        finished = len(earlier) + len(objective.records) - len(objective.failed)
+        finished = len(earlier) + sum(r.status == "ok" for r in objective.records)
         objective.tracker.log(objective.parent_id, tags={"sweep.end_reason": "interrupted"})
         raise Interrupted(
             getattr(exc, "signum", signal.SIGINT),

@@ -16,7 +16,6 @@ from contextlib import AbstractContextManager
 from dataclasses import replace
 
 from mlflow.entities import Run
-from mlflow.exceptions import MlflowException
 from omegaconf import OmegaConf
 from pyspark.sql import SparkSession
 
@@ -27,37 +26,13 @@ from sweep.errors import SweepError
 from sweep.registry import Candidate, Registration, register
 from sweep.space import from_logged
 from sweep.spark import spark_session
-from sweep.tracking import ROLE_TAG, Tracker
+from sweep.tracking import Tracker
 from sweep.trial import confusion_matrix, metrics_from_confusion, run_trial
 
 SessionFactory = Callable[[SparkSettings], AbstractContextManager[SparkSession]]
 
 log = logging.getLogger(__name__)
 TEST_METRICS = ("accuracy", "f1", "weightedPrecision", "weightedRecall")
-
-
-def parent_run(tracker: Tracker, run_id: str) -> Run:
-    try:
-        run = tracker.client.get_run(run_id)
-    except MlflowException as exc:
-        raise SweepError(
-            f"no run {run_id!r} in {tracker.uri}",
-            where="parent-run-id",
-            fix="Copy the parent run id from the sweep's summary or the MLflow UI",
-        ) from exc
-    role = run.data.tags.get(ROLE_TAG)
-    if role != "parent":
-        what = (
-            f"a trial of sweep {run.data.tags.get('mlflow.parentRunId')}"
-            if role
-            else "not made by sweep"
-        )
-        raise SweepError(
-            f"run {run_id} is not a sweep parent ({what})",
-            where="parent-run-id",
-            fix="Pass the id of the sweep's parent run",
-        )
-    return run
 
 
 def recorded_config(tracker: Tracker, parent: Run) -> SweepConfig:
@@ -93,8 +68,7 @@ def select(
 ) -> Registration:
     """Register the best finished child of sweep `parent_id`; `session` opens Spark if a refit
     is needed (`spark_session`, or the caller's own session)."""
-    parent = parent_run(tracker, parent_id)
-    tracker.experiment_id = parent.info.experiment_id
+    parent = tracker.find_parent(parent_id, where="parent-run-id")
     cfg = recorded_config(tracker, parent)
     registry = replace(cfg.registry, **overrides)
     metric = cfg.sweep.metric

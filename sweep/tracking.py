@@ -168,8 +168,9 @@ class Tracker:
             tags=[RunTag(k, str(v)) for k, v in tags.items()],
         )
 
-    def find_parent(self, ref: str) -> Run:
-        """A sweep parent by run id, or "last": the newest sweep parent in the experiment."""
+    def find_parent(self, ref: str, where: str = "sweep.resume") -> Run:
+        """A sweep parent by run id, or "last": the newest sweep parent in the experiment.
+        Adopts the parent's experiment. `where` names the input in errors."""
         if ref == "last":
             runs = self.client.search_runs(
                 [self.experiment_id],
@@ -179,9 +180,9 @@ class Tracker:
             )
             if not runs:
                 raise ConfigError(
-                    "there is no sweep in this experiment to resume",
-                    where="sweep.resume",
-                    fix="Run a sweep first, or drop sweep.resume",
+                    "there is no sweep in this experiment",
+                    where=where,
+                    fix="Run a sweep first, or pass a parent run id",
                 )
             return runs[0]
         try:
@@ -189,17 +190,22 @@ class Tracker:
         except MlflowException as exc:
             raise ConfigError(
                 f"no run {ref!r} in {self.uri}",
-                where="sweep.resume",
-                fix="Pass a sweep's parent run id (see its summary) or last",
+                where=where,
+                fix="Copy the parent run id from the sweep's summary or the MLflow UI",
             ) from exc
-        if run.data.tags.get(ROLE_TAG) != "parent":
-            raise ConfigError(
-                f"run {ref} is not a sweep parent",
-                where="sweep.resume",
-                fix="Pass the id of the sweep's parent run, not of a trial",
+        role = run.data.tags.get(ROLE_TAG)
+        if role != "parent":
+            what = (
+                f"a trial of sweep {run.data.tags.get(MLFLOW_PARENT_RUN_ID)}"
+                if role
+                else "not made by sweep"
             )
-        if run.info.experiment_id != self.experiment_id:
-            self.experiment_id = run.info.experiment_id
+            raise ConfigError(
+                f"run {ref} is not a sweep parent ({what})",
+                where=where,
+                fix="Pass the id of the sweep's parent run",
+            )
+        self.experiment_id = run.info.experiment_id
         return run
 
     def children(self, parent_id: str) -> list[Run]:
