@@ -111,7 +111,7 @@ class Tracker:
         probe(uri)
         mlflow.set_tracking_uri(uri)
         mlflow.set_registry_uri(uri)
-        return cls(MlflowClient(uri), "", uri)
+        return cls(MlflowClient(uri, registry_uri=uri), "", uri)
 
     @contextmanager
     def run(self, name: str, tags: Mapping[str, str], run_id: str | None = None) -> Iterator[str]:

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import mlflow
 import pytest
 from hydra import compose, initialize_config_dir
 from mlflow.tracking import MlflowClient
@@ -73,6 +74,10 @@ def tracking_uri(tmp_path, _template_store, monkeypatch) -> str:
     # mlflow.set_registry_uri() writes os.environ, which subprocesses (the CLI, mlflow run, the
     # scoring server) inherit: start clean and let monkeypatch restore it after the test.
     monkeypatch.delenv("MLFLOW_REGISTRY_URI", raising=False)
+    # MlflowClient(uri) takes its registry from mlflow's process-wide registry URI, which an
+    # earlier test's Tracker.connect may have pointed at its own store.
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
     yield uri
     client = MlflowClient(uri)
     experiments = [e.experiment_id for e in client.search_experiments()]
@@ -120,4 +125,4 @@ def smoke_sweep(spark, tmp_path_factory, _template_store):
             )
         )
     result = run_sweep(cfg, spark, Tracker.connect(cfg.tracking))
-    return cfg, result, MlflowClient(uri)
+    return cfg, result, MlflowClient(uri, registry_uri=uri)
