@@ -72,7 +72,7 @@ def _run(cfg: config.SweepConfig) -> Any:
 def _interrupted_message(exc: Interrupted) -> str:
     name = signal.Signals(exc.signum).name
     if exc.parent_run_id is None:
-        return f"sweep: interrupted by {name} before any trial ran; nothing was recorded."
+        return f"sweep: interrupted by {name} before the search started; no trial ran."
     overrides = [o for o in HydraConfig.get().overrides.task if not o.startswith("sweep.resume=")]
     command = shlex.join(["python", "-m", "sweep", *overrides, f"sweep.resume={exc.parent_run_id}"])
     return (

@@ -14,7 +14,8 @@ def summary(result: SweepResult) -> str:
         f"Sweep finished: {len(result.finished)} of {len(result.trials)} trials succeeded "
         f"in {result.wall_seconds:.1f} s (data {result.prepare_seconds:.1f} s, fits {fits:.1f} s, "
         f"evaluation {evals:.1f} s).",
-        f"  parent run:  {result.parent_run_id} (experiment {result.experiment_id})",
+        f"  parent run:  {result.parent_run_id} (experiment {result.experiment_id}), ended by "
+        f"{result.end_reason}",
         f"  best trial:  #{best.number}, run {best.run_id}",
         "  best params: " + ", ".join(f"{k}={v}" for k, v in best.params.items()),
         f"  validation:  {_metrics(best.metrics)}",

@@ -49,6 +49,7 @@ def test_smoke_experiment_runs_end_to_end(tmp_path, tracking_uri):
     done = sweep("+experiment=smoke", cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Sweep finished: 4 of 4 trials succeeded" in done.stdout
+    assert "ended by max_evals" in done.stdout
     assert f"mlflow ui --backend-store-uri {tracking_uri}" in done.stdout
     runs = all_runs(tracking_uri)
     parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
