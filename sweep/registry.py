@@ -11,7 +11,6 @@ import logging
 import subprocess
 from dataclasses import dataclass
 
-import mlflow
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
@@ -84,7 +83,10 @@ def register(client: MlflowClient, cfg: RegistrySettings, c: Candidate) -> Regis
     commit = git_commit()
     if commit:
         tags["git_commit"] = commit
-    version = mlflow.register_model(c.model_uri, cfg.model_name, tags=tags)
+    # Through this client, not mlflow.register_model: that one uses the process-wide registry.
+    version = client.create_model_version(
+        cfg.model_name, _source(client, c.model_uri), run_id=c.child_run_id, tags=tags
+    )
     number = int(version.version)
     if promoted:
         client.set_registered_model_alias(cfg.model_name, cfg.alias, number)
@@ -97,6 +99,14 @@ def register(client: MlflowClient, cfg: RegistrySettings, c: Candidate) -> Regis
         reason,
         int(champion.version) if champion else None,
     )
+
+
+def _source(client: MlflowClient, model_uri: str) -> str:
+    """runs:/<run>/<path> → the artifact location the registry stores as the version's source."""
+    if not model_uri.startswith("runs:/"):
+        return model_uri
+    run_id, _, path = model_uri[len("runs:/") :].partition("/")
+    return f"{client.get_run(run_id).info.artifact_uri.rstrip('/')}/{path}"
 
 
 def _ensure_model(client: MlflowClient, name: str) -> None:
