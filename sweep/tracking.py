@@ -122,8 +122,9 @@ class Tracker:
             run_id = self.client.create_run(
                 self.experiment_id, run_name=name, tags=tags
             ).info.run_id
-        else:
+        else:  # resumed (it may have ended KILLED) or made by `mlflow run`: running again
             self.log(run_id, tags=tags)
+            self.client.update_run(run_id, status=RunStatus.to_string(RunStatus.RUNNING))
         status = RunStatus.to_string(RunStatus.FAILED)
         try:
             yield run_id
