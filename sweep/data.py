@@ -111,7 +111,6 @@ def prepared(
 ) -> Iterator[PreparedData]:
     """Read once, assemble, split seeded, persist the three splits; unpersist them on exit."""
     raw, source, sha256 = load_raw(spark, cfg, progress)
-    example = raw.select(covtype.FEATURES).limit(EXAMPLE_ROWS).toPandas().astype("int64")
     assembled = (
         assembler()
         .transform(raw)
@@ -119,6 +118,7 @@ def prepared(
     )
     splits = [s.persist() for s in assembled.randomSplit(list(cfg.split), seed=cfg.seed)]
     try:
+        example = raw.select(covtype.FEATURES).limit(EXAMPLE_ROWS).toPandas().astype("int64")
         counts = {name: df.count() for name, df in zip(SPLITS, splits, strict=True)}
         raw.unpersist()
         for name, n in counts.items():

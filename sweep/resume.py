@@ -20,9 +20,9 @@ from sweep.errors import ConfigError
 from sweep.objective import TrialRecord
 from sweep.space import PARAMS, from_logged
 from sweep.tracking import TRIAL_TAG, Tracker
+from sweep.trial import METRICS
 
 log = logging.getLogger(__name__)
-METRICS = ("accuracy", "f1", "weightedPrecision", "weightedRecall")
 
 
 @dataclass

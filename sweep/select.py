@@ -27,12 +27,11 @@ from sweep.registry import Candidate, Registration, register
 from sweep.space import from_logged
 from sweep.spark import spark_session
 from sweep.tracking import Tracker
-from sweep.trial import confusion_matrix, metrics_from_confusion, run_trial
+from sweep.trial import METRICS, confusion_matrix, metrics_from_confusion, run_trial
 
 SessionFactory = Callable[[SparkSettings], AbstractContextManager[SparkSession]]
 
 log = logging.getLogger(__name__)
-TEST_METRICS = ("accuracy", "f1", "weightedPrecision", "weightedRecall")
 
 
 def recorded_config(tracker: Tracker, parent: Run) -> SweepConfig:
@@ -76,7 +75,7 @@ def select(
     model_uri = logged_model_uri(tracker, child)
     test = None
     if parent.data.tags.get("sweep.best_run_id") == child.info.run_id:
-        test = {k: parent.data.metrics.get(f"test_{k}") for k in TEST_METRICS}
+        test = {k: parent.data.metrics.get(f"test_{k}") for k in METRICS}
     if model_uri is None or test is None or None in test.values():
         with session(cfg.spark) as spark:
             model_uri, test = _refit(spark, cfg, tracker, parent, child, model_uri)

@@ -20,6 +20,7 @@ from sweep import covtype
 from sweep.config import ModelSettings
 from sweep.data import FEATURES_COL, LABEL_COL, assembler
 
+METRICS = ("accuracy", "f1", "weightedPrecision", "weightedRecall")  # what every trial reports
 Confusion = dict[tuple[int, int], int]  # (true label, predicted label) → count
 
 

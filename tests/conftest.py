@@ -28,6 +28,7 @@ SAMPLE_100K = COVTYPE_DIR / "covtype-sample100k.data.gz"
 FULL = COVTYPE_DIR / "covtype-full.data.gz"
 
 SMOKE = ("+experiment=smoke", "data.rows=3000")
+QUICK = (*SMOKE, "tracking.log_models=none", "registry.enabled=false")  # no model, no registry
 
 config.register()
 

@@ -8,11 +8,11 @@ from sweep.config import ParamSpec
 from sweep.errors import AllTrialsFailed, TooManyFailures
 from sweep.runner import run_sweep
 from sweep.tracking import Tracker
-from tests.conftest import SMOKE
+from tests.conftest import QUICK, SMOKE
 
 
 def sweep_with_depths(compose_cfg, low, high, *overrides):
-    cfg = compose_cfg(*SMOKE, "tracking.log_models=none", "registry.enabled=false", *overrides)
+    cfg = compose_cfg(*QUICK, *overrides)
     cfg.search = {**cfg.search, "max_depth": ParamSpec("int", low, high)}  # unchecked on purpose
     return cfg
 
@@ -63,13 +63,7 @@ def test_a_sweep_where_every_trial_failed_is_an_error(compose_cfg, spark):
 
 
 def test_early_stop_ends_the_sweep_and_says_why(compose_cfg, spark):
-    cfg = compose_cfg(
-        *SMOKE,
-        "sweep.max_evals=12",
-        "sweep.early_stop_rounds=2",
-        "tracking.log_models=none",
-        "registry.enabled=false",
-    )
+    cfg = compose_cfg(*QUICK, "sweep.max_evals=12", "sweep.early_stop_rounds=2")
     result = run_sweep(cfg, spark, Tracker.connect(cfg.tracking))
     assert result.end_reason == "early_stop" and len(result.trials) < 12
     client, [parent], _ = runs_of(cfg)
@@ -77,13 +71,7 @@ def test_early_stop_ends_the_sweep_and_says_why(compose_cfg, spark):
 
 
 def test_timeout_ends_the_sweep_and_says_why(compose_cfg, spark):
-    cfg = compose_cfg(
-        *SMOKE,
-        "sweep.max_evals=50",
-        "sweep.timeout_s=3",
-        "tracking.log_models=none",
-        "registry.enabled=false",
-    )
+    cfg = compose_cfg(*QUICK, "sweep.max_evals=50", "sweep.timeout_s=3")
     result = run_sweep(cfg, spark, Tracker.connect(cfg.tracking))
     assert result.end_reason == "timeout" and 1 <= len(result.trials) < 50
     _, [parent], _ = runs_of(cfg)

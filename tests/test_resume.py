@@ -12,10 +12,9 @@ from mlflow.tracking import MlflowClient
 from sweep.errors import ConfigError
 from sweep.runner import run_sweep
 from sweep.tracking import Tracker
-from tests.conftest import SMOKE
+from tests.conftest import QUICK
 
 pytestmark = pytest.mark.slow
-QUICK = (*SMOKE, "tracking.log_models=none", "registry.enabled=false")
 
 
 def start_sweep(tmp_path, *overrides):

@@ -11,7 +11,7 @@ from sweep.errors import SweepError
 from sweep.runner import run_sweep
 from sweep.select import select
 from sweep.tracking import Tracker
-from tests.conftest import SMOKE
+from tests.conftest import QUICK, SMOKE
 
 
 @pytest.fixture
@@ -22,9 +22,7 @@ def session(spark):
 
 @pytest.fixture
 def unregistered_sweep(compose_cfg, spark):
-    cfg = compose_cfg(
-        *SMOKE, "sweep.max_evals=3", "registry.enabled=false", "tracking.log_models=none"
-    )
+    cfg = compose_cfg(*QUICK, "sweep.max_evals=3")
     result = run_sweep(cfg, spark, Tracker.connect(cfg.tracking))
     return cfg, result
 
