@@ -93,6 +93,9 @@ class TrackingSettings:
     uri: str = "sqlite:///mlflow.db"
     experiment: str = "covtype-dtree"
     log_models: str = "best"
+    # How long MLflow calls retry (with backoff) while a tracking server does not answer; after
+    # that the sweep stops with an error and can be resumed.
+    retry_timeout_s: float = 60.0
 
 
 @dataclass

@@ -15,6 +15,7 @@ from sweep.config import SweepConfig
 from sweep.data import PreparedData
 from sweep.errors import TooManyFailures
 from sweep.interrupts import StopRequest
+from sweep.retry import TrackingUnavailable
 from sweep.space import to_spark_params
 from sweep.tracking import Tracker
 from sweep.trial import TrialResult, run_trial
@@ -89,7 +90,8 @@ class Objective:
                     raise
                 record.model_uri = self._log_result(run_id, result)
         except Exception as exc:  # contained: the child is FAILED, the sweep goes on
-            if record is None:  # the child run could not even be created: not the trial's fault
+            # No child run, or no server to log to: not the trial's fault, so not contained.
+            if record is None or isinstance(exc, TrackingUnavailable):
                 raise
             return self._failed(record, exc)
         record.status, record.metrics = "ok", result.metrics

@@ -4,6 +4,10 @@ Runs are created and ended through `MlflowClient` with explicit run ids, not thr
 active-run stack: a child is parented by its tag, ends with the right status whatever happens,
 and no "run already active" state leaks between trials or tests. Only `log_model` needs the
 fluent API; it reopens the finished child briefly.
+
+Every call goes through `sweep.retry`: a tracking server that stops answering is retried with
+backoff for `tracking.retry_timeout_s`, then the sweep ends with an error that says how to
+resume; a 401/403 becomes one error naming the credential variables.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME
 
 from sweep.config import TrackingSettings
 from sweep.errors import ConfigError, EnvironmentProblem
+from sweep.retry import RetryingClient, RetryPolicy, TrackingUnavailable, redact
 
 log = logging.getLogger(__name__)
 ROLE_TAG = "sweep.role"
@@ -56,33 +61,42 @@ def probe(uri: str) -> None:
     elif parsed.scheme in ("http", "https"):
         try:
             urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=PROBE_TIMEOUT_S).close()
+        except urllib.error.HTTPError as exc:
+            if exc.code not in (401, 403):  # it answers; credentials are checked by the first call
+                raise EnvironmentProblem(
+                    f"the MLflow server answers /health with {exc.code} {exc.reason}",
+                    where=f"tracking.uri={redact(uri)}",
+                    fix="Check that the URI points at an MLflow tracking server",
+                ) from exc
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise EnvironmentProblem(
                 f"the MLflow server does not answer ({reason})",
-                where=f"tracking.uri={uri}",
+                where=f"tracking.uri={redact(uri)}",
                 fix="Start the server (mlflow server ...) or fix the URI",
             ) from exc
 
 
 @dataclass
 class Tracker:
-    client: MlflowClient
+    client: MlflowClient  # a RetryingClient: MlflowClient's methods, retried while unreachable
     experiment_id: str
     uri: str
     parent_run_id: str | None = None  # a run made for us (by `mlflow run`) to be the parent
+    retry: RetryPolicy | None = None
 
     @classmethod
     def connect(cls, cfg: TrackingSettings, parent_run_id: str | None = None) -> Tracker:
         """Check the store, then find or create the experiment. With `parent_run_id` (what
         `mlflow run` passes as MLFLOW_RUN_ID) that run becomes the sweep's parent, in its own
         experiment, instead of a second top-level run."""
-        tracker = cls.open(cfg.uri)
+        tracker = cls.open(cfg.uri, cfg.retry_timeout_s)
         client = tracker.client
         try:
             if parent_run_id:
                 run = client.get_run(parent_run_id)
-                return cls(client, run.info.experiment_id, cfg.uri, parent_run_id)
+                tracker.experiment_id, tracker.parent_run_id = run.info.experiment_id, parent_run_id
+                return tracker
             experiment = client.get_experiment_by_name(cfg.experiment)
             if experiment is None:
                 experiment_id = client.create_experiment(
@@ -99,19 +113,36 @@ class Tracker:
         except MlflowException as exc:
             raise EnvironmentProblem(
                 f"the tracking store failed: {exc.message}",
-                where=f"tracking.uri={cfg.uri}",
+                where=f"tracking.uri={redact(cfg.uri)}",
                 fix="Check the URI and that the store is reachable",
             ) from exc
         tracker.experiment_id = experiment_id
         return tracker
 
     @classmethod
-    def open(cls, uri: str) -> Tracker:
+    def open(cls, uri: str, retry_timeout_s: float = 60.0) -> Tracker:
         """Check the store and point MLflow at it, without choosing an experiment yet."""
+        if not retry_timeout_s >= 0:
+            raise ConfigError(
+                f"{retry_timeout_s!r} is not valid",
+                where="tracking.retry_timeout_s",
+                fix="Use a number of seconds >= 0 (0: no retries)",
+            )
         probe(uri)
+        if urlparse(uri).scheme in ("http", "https"):
+            # One retry policy, ours: MLflow's own (7 retries, up to ~4 min per call) would
+            # multiply it. A value the user set wins.
+            os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
         mlflow.set_tracking_uri(uri)
         mlflow.set_registry_uri(uri)
-        return cls(MlflowClient(uri, registry_uri=uri), "", uri)
+        policy = RetryPolicy(redact(uri), retry_timeout_s)
+        client = RetryingClient(MlflowClient(uri, registry_uri=uri), policy)
+        return cls(client, "", uri, retry=policy)
+
+    @property
+    def reachable(self) -> bool:
+        """False once the server stayed away past the retry budget: no point ending runs."""
+        return self.retry is None or not self.retry.gone
 
     @contextmanager
     def run(self, name: str, tags: Mapping[str, str], run_id: str | None = None) -> Iterator[str]:
@@ -133,14 +164,26 @@ class Tracker:
             status = RunStatus.to_string(RunStatus.KILLED)
             raise
         except Exception as exc:
-            self.client.set_tag(run_id, ERROR_TAG, _one_line(exc))
+            if self.reachable:
+                self.client.set_tag(run_id, ERROR_TAG, _one_line(exc))
             raise
         finally:
-            self.client.set_terminated(run_id, status)
+            # An unreachable server keeps the run RUNNING; resuming the sweep closes it.
+            if self.reachable:
+                self.client.set_terminated(run_id, status)
 
-    def parent(self, name: str, resume: str | None = None) -> Any:
-        """The sweep's parent run: `resume` reopens one, `mlflow run`'s run is adopted, or new."""
-        return self.run(name, {ROLE_TAG: "parent"}, run_id=resume or self.parent_run_id)
+    @contextmanager
+    def parent(self, name: str, resume: str | None = None) -> Iterator[str]:
+        """The sweep's parent run: `resume` reopens one, `mlflow run`'s run is adopted, or new.
+        If the server goes away for good, the error says how to resume this sweep."""
+        run_id = resume or self.parent_run_id
+        try:
+            with self.run(name, {ROLE_TAG: "parent"}, run_id=run_id) as run_id:
+                yield run_id
+        except TrackingUnavailable as exc:
+            if run_id is None:
+                raise
+            raise exc.resumable(run_id) from exc.__cause__
 
     def child(self, parent_id: str, trial: int) -> Any:
         return self.run(
@@ -190,7 +233,7 @@ class Tracker:
             run = self.client.get_run(ref)
         except MlflowException as exc:
             raise ConfigError(
-                f"no run {ref!r} in {self.uri}",
+                f"no run {ref!r} in {redact(self.uri)}",
                 where=where,
                 fix="Copy the parent run id from the sweep's summary or the MLflow UI",
             ) from exc
@@ -232,6 +275,11 @@ class Tracker:
 
     def log_model(self, run_id: str, model: Any, example: pd.DataFrame) -> str:
         """Log a Spark model on a (finished) run; returns the model URI to load it from."""
+        if self.retry is None:
+            return self._log_model(run_id, model, example)
+        return self.retry.call(self._log_model, run_id, model, example)
+
+    def _log_model(self, run_id: str, model: Any, example: pd.DataFrame) -> str:
         import mlflow.spark
         import pyspark
 
