@@ -133,6 +133,8 @@ class Tracker:
             # One retry policy, ours: MLflow's own (7 retries, up to ~4 min per call) would
             # multiply it. A value the user set wins.
             os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+            # MLflow prints a "View run" link per ended run (each trial); the summary has one.
+            os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
         mlflow.set_tracking_uri(uri)
         mlflow.set_registry_uri(uri)
         policy = RetryPolicy(redact(uri), retry_timeout_s)

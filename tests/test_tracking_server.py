@@ -69,6 +69,9 @@ def test_runs_artifacts_and_alias_live_on_the_server(server_sweep):
     assert version.tags["child_run_id"] == result.best.run_id
 
 
+# Serving reads the alias and the artifacts through the server's REST API, whatever its database:
+# once (with SQLite) is enough, and saves CI a minute.
+@pytest.mark.parametrize("server", ["sqlite"], indirect=True)
 def test_champion_is_served_from_the_server(server_sweep, tmp_path):
     url, _, _ = server_sweep
     rows = synthesize(5, seed=3)[FEATURES].astype("int64")

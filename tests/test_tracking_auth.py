@@ -1,0 +1,108 @@
+"""A tracking server that asks for credentials (`mlflow server --app-name basic-auth`): a wrong
+password stops the sweep within seconds with one clear error, a right one works, and no
+credential is ever printed."""
+
+from __future__ import annotations
+
+import secrets
+import subprocess
+import sys
+import time
+
+import pytest
+from mlflow.server.auth.client import AuthServiceClient
+from mlflow.tracking import MlflowClient
+
+from sweep.errors import EnvironmentProblem
+from sweep.runner import run_sweep
+from sweep.tracking import Tracker
+from tests.conftest import QUICK
+from tests.services import env_with_bin, mlflow_server
+from tests.test_tracking_server import server_config
+
+pytestmark = pytest.mark.slow
+ADMIN, PASSWORD = "admin", "right-horse-battery-1"
+READER, READER_PASSWORD = "reader", "reader-password-42"
+WRONG = "wrong-password-7f3a"
+
+
+@pytest.fixture(scope="module")
+def auth_server(tmp_path_factory):
+    """A basic-auth server whose admin is ADMIN/PASSWORD and with a READ-only user READER."""
+    folder = tmp_path_factory.mktemp("mlflow-auth")
+    ini = folder / "basic_auth.ini"
+    ini.write_text(
+        "[mlflow]\n"
+        "default_permission = READ\n"
+        f"database_uri = sqlite:///{folder / 'basic_auth.db'}\n"
+        f"admin_username = {ADMIN}\n"
+        "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
+    )
+    env = env_with_bin(
+        MLFLOW_AUTH_CONFIG_PATH=str(ini),
+        MLFLOW_AUTH_ADMIN_PASSWORD=PASSWORD,
+        MLFLOW_FLASK_SERVER_SECRET_KEY=secrets.token_hex(16),  # basic-auth's CSRF key
+    )
+    with mlflow_server(folder, None, None, "--app-name", "basic-auth", env=env) as url:
+        yield url
+
+
+@pytest.fixture
+def as_user(monkeypatch):
+    def login(username: str, password: str) -> None:
+        monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", username)
+        monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", password)
+
+    return login
+
+
+def test_wrong_password_fails_fast_with_one_clear_error(auth_server, tmp_path):
+    env = env_with_bin(MLFLOW_TRACKING_USERNAME=ADMIN, MLFLOW_TRACKING_PASSWORD=WRONG)
+    started = time.monotonic()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sweep",
+            *QUICK,
+            "tracking=server",
+            f"tracking.uri={auth_server}",
+            f"hydra.run.dir={tmp_path}/out",
+        ],  # fmt: skip
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    elapsed = time.monotonic() - started
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert done.stderr.startswith(
+        f"sweep: error: tracking.uri={auth_server}: the MLflow server refused the credentials "
+        "(401 Unauthorized"
+    ), done.stderr[-3000:]
+    assert "MLFLOW_TRACKING_USERNAME" in done.stderr and "MLFLOW_TRACKING_PASSWORD" in done.stderr
+    assert WRONG not in done.stdout + done.stderr and "Traceback" not in done.stderr
+    assert elapsed < 60  # before Spark starts: no JVM, no data
+    assert not list(tmp_path.glob("**/spark-warehouse"))
+
+
+def test_right_password_runs_the_sweep(auth_server, as_user, spark):
+    as_user(ADMIN, PASSWORD)
+    cfg = server_config(auth_server, *QUICK[2:], "sweep.max_evals=2")
+    result = run_sweep(cfg, spark, Tracker.connect(cfg.tracking))
+    parent = MlflowClient(auth_server).get_run(result.parent_run_id)
+    assert parent.info.status == "FINISHED" and len(result.finished) == 2
+
+
+def test_a_user_without_permission_gets_a_clear_403(auth_server, as_user, spark):
+    as_user(ADMIN, PASSWORD)
+    users = AuthServiceClient(auth_server)
+    users.create_user(READER, READER_PASSWORD)
+    cfg = server_config(auth_server, *QUICK[2:])
+    Tracker.connect(cfg.tracking)  # the experiment exists, made by the admin
+    as_user(READER, READER_PASSWORD)
+    tracker = Tracker.connect(cfg.tracking)  # reading is allowed (default_permission = READ)
+    denied = r"denied this user permission \(403 Forbidden\)"
+    with pytest.raises(EnvironmentProblem, match=denied), tracker.parent("no-permission"):
+        pass
