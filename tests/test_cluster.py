@@ -1,0 +1,60 @@
+"""`spark=standalone`: the same sweep on a real Spark standalone cluster (a master and one worker
+on 127.0.0.1, started with PySpark's own spark-class), checked through the master's JSON page."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from tests.conftest import SMOKE
+from tests.services import json_of, spark_standalone
+
+pytestmark = pytest.mark.slow
+APP = "sweep-cluster-test"
+
+
+def test_three_trial_sweep_runs_on_the_workers_executors(tmp_path, tracking_uri):
+    with spark_standalone(tmp_path / "cluster", cores=2, memory="2g") as cluster:
+        started = time.monotonic()
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "sweep",
+                *SMOKE,
+                "spark=standalone",
+                f"spark.master={cluster['master']}",
+                f"spark.app_name={APP}",
+                "sweep.max_evals=3",
+                "sweep.progress_bar=false",
+                f"hydra.run.dir={tmp_path}/out",
+            ],  # fmt: skip
+            cwd=tmp_path,
+            env=cluster["env"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        wall = time.monotonic() - started
+        assert done.returncode == 0, done.stderr[-4000:]
+        master = json_of(f"{cluster['master_ui']}/json/")
+        worker = json_of(f"{cluster['worker_ui']}/json/")
+    [app] = [a for a in master["completedapps"] if a["name"] == APP]
+    assert app["state"] == "FINISHED"
+    ran_here = [
+        e for e in worker["executors"] + worker["finishedexecutors"] if e["appid"] == app["id"]
+    ]
+    assert ran_here, worker  # the executors of this application ran on our worker
+    print(f"3-trial sweep on the standalone cluster: {wall:.1f} s (app {app['id']})")
+
+    client = MlflowClient(tracking_uri)
+    [parent] = client.search_runs(
+        [client.get_experiment_by_name("covtype-dtree").experiment_id],
+        "tags.`sweep.role` = 'parent'",
+    )
+    assert parent.info.status == "FINISHED" and parent.data.metrics["trials_finished"] == 3
+    assert client.get_model_version_by_alias("covtype-dtree", "champion")
