@@ -49,6 +49,7 @@ class DataSettings:
     urls: list[str] = field(default_factory=list)
     sha256: str | None = None
     cache_dir: str = "~/.cache/sweep"
+    parquet_cache: bool = True  # keep a Parquet copy of a parsed file in cache_dir (by sha256)
     rows: int = 20_000  # synthetic data only
     seed: int = 0  # synthetic generator and the train/validation/test split
     split: list[float] = field(default_factory=lambda: [0.8, 0.1, 0.1])

@@ -69,39 +69,56 @@ def read(spark: SparkSession, path: str, partitions: int) -> DataFrame:
 
     The returned DataFrame is persisted with `partitions` partitions; the caller unpersists it.
     """
-    lines = spark.read.text(path).filter(F.length(F.trim("value")) > 0)
-    parsed = parse_lines(lines).repartition(partitions).persist()
+    parsed = parse_lines(read_lines(spark, path)).repartition(partitions).persist()
+    try:
+        check(parsed, path)
+    except DataError:
+        parsed.unpersist()
+        raise
+    return parsed.select(COLUMNS)
+
+
+def read_lines(spark: SparkSession, path: str) -> DataFrame:
+    """The non-blank text lines of a file (one partition for a .gz: gzip is not splittable)."""
+    return spark.read.text(path).filter(F.length(F.trim("value")) > 0)
+
+
+def check(parsed: DataFrame, path: str, line: str = "value") -> None:
+    """Raise DataError unless `parsed` (from parse_lines) holds rows and none is malformed.
+
+    `line` is the column holding the raw text of a row, at least for the bad ones.
+    """
     try:
         summary = parsed.agg(
             F.count(F.lit(1)).alias("rows"),
             F.count("_problem").alias("bad"),
         ).first()
     except Exception as exc:  # a truncated gzip or unreadable file surfaces as a JVM error
-        parsed.unpersist()
-        reason = _first_line(str(exc))
-        raise DataError(
-            f"cannot read {path}: {reason}",
-            where="data.path",
-            fix="Check that the file is complete (re-download it) and readable",
-        ) from exc
+        raise unreadable(path, exc) from exc
     if summary["rows"] == 0:
-        parsed.unpersist()
         raise DataError(
             f"{path} holds no data rows",
             where="data.path",
             fix="Point data.path at the Covtype file (55 comma-separated integers a row)",
         )
     if summary["bad"]:
-        first = parsed.filter(F.col("_problem").isNotNull()).select("value", "_problem").first()
-        parsed.unpersist()
+        first = parsed.filter(F.col("_problem").isNotNull()).select(line, "_problem").first()
         raise DataError(
             f"{summary['bad']:,} of {summary['rows']:,} rows in {path} are malformed; the first "
-            f"{first['_problem']}: {first['value'][:120]!r}",
+            f"{first['_problem']}: {first[line][:120]!r}",
             where="data.path",
             fix="Covtype rows are 55 comma-separated integers without a header, the label last "
             "(1..7); fix or remove the bad rows",
         )
-    return parsed.drop("value", "_problem")
+
+
+def unreadable(path: str, exc: Exception) -> DataError:
+    """The error for a file Spark failed to read (a JVM exception: truncated gzip, no access)."""
+    return DataError(
+        f"cannot read {path}: {_first_line(str(exc))}",
+        where="data.path",
+        fix="Check that the file is complete (re-download it) and readable",
+    )
 
 
 def _first_line(message: str) -> str:

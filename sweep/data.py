@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
+import numpy as np
 import pandas as pd
 from pyspark.ml.feature import VectorAssembler
+from pyspark.ml.functions import vector_to_array
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from sweep import covtype
+from sweep import covtype, parquet_cache
 from sweep.config import DataSettings
 from sweep.download import fetch, sha256_of
 from sweep.errors import DataError
@@ -27,6 +29,7 @@ log = logging.getLogger(__name__)
 FEATURES_COL = "features"
 LABEL_COL = "label"
 SPLITS = ("train", "validation", "test")
+SPLIT_COL = "split"
 EXAMPLE_ROWS = 5
 
 
@@ -105,22 +108,65 @@ def load_raw(
     return covtype.read(spark, path, cfg.partitions), path, sha256
 
 
+def assign(raw: DataFrame, cfg: DataSettings) -> DataFrame:
+    """Assembled features, label and a seeded `split` column (train, validation or test): one
+    uniform draw per row, so the three splits come from one pass over the data."""
+    draw = F.col("_draw")
+    bounds = np.cumsum(cfg.split[:-1]) / sum(cfg.split)
+    which = F.when(draw < float(bounds[0]), SPLITS[0])
+    for bound, name in zip(bounds[1:], SPLITS[1:-1], strict=True):
+        which = which.when(draw < float(bound), name)
+    return (
+        assembler()
+        .transform(raw)
+        .withColumn("_draw", F.rand(cfg.seed))  # drawn once per row, then compared
+        .select(
+            FEATURES_COL,
+            F.col(covtype.LABEL).cast("double").alias(LABEL_COL),
+            which.otherwise(SPLITS[-1]).alias(SPLIT_COL),
+        )
+    )
+
+
+def load_splits(
+    spark: SparkSession, cfg: DataSettings, progress: bool = True
+) -> tuple[list[DataFrame], str, str | None]:
+    """The three splits, persisted and counted, with the source and its sha256: from the Parquet
+    cache when the file was prepared before with the same settings, else parsed (and stored)."""
+    if cfg.source == "covtype" and cfg.parquet_cache:
+        path, sha256 = locate(cfg, progress)
+        if sha256:  # a local file or a download: a key for the cache
+            target = parquet_cache.folder(cfg, sha256)
+            if parquet_cache.complete(target, SPLIT_COL, SPLITS):
+                log.info("Data: reading the prepared splits from %s", target)
+            else:
+                raw = covtype.read(spark, path, cfg.partitions)
+                try:
+                    parquet_cache.store(assign(raw, cfg), SPLIT_COL, target)
+                finally:
+                    raw.unpersist()
+            return parquet_cache.load(spark, target, SPLIT_COL, SPLITS), path, sha256
+    raw, source, sha256 = load_raw(spark, cfg, progress)
+    try:
+        assigned = assign(raw, cfg)
+        splits = [
+            assigned.filter(F.col(SPLIT_COL) == name).drop(SPLIT_COL).persist() for name in SPLITS
+        ]
+        for df in splits:
+            df.count()
+    finally:
+        raw.unpersist()
+    return splits, source, sha256
+
+
 @contextmanager
 def prepared(
     spark: SparkSession, cfg: DataSettings, progress: bool = True
 ) -> Iterator[PreparedData]:
     """Read once, assemble, split seeded, persist the three splits; unpersist them on exit."""
-    raw, source, sha256 = load_raw(spark, cfg, progress)
-    assembled = (
-        assembler()
-        .transform(raw)
-        .select(FEATURES_COL, F.col(covtype.LABEL).cast("double").alias(LABEL_COL))
-    )
-    splits = [s.persist() for s in assembled.randomSplit(list(cfg.split), seed=cfg.seed)]
+    splits, source, sha256 = load_splits(spark, cfg, progress)
     try:
-        example = raw.select(covtype.FEATURES).limit(EXAMPLE_ROWS).toPandas().astype("int64")
         counts = {name: df.count() for name, df in zip(SPLITS, splits, strict=True)}
-        raw.unpersist()
         for name, n in counts.items():
             if n == 0:
                 raise DataError(
@@ -129,8 +175,15 @@ def prepared(
                     fix="Use more rows or larger split fractions",
                 )
         log.info("Data %s: %s", source, counts)
-        yield PreparedData(*splits, counts=counts, source=source, sha256=sha256, example=example)
+        yield PreparedData(
+            *splits, counts=counts, source=source, sha256=sha256, example=_example(splits[-1])
+        )
     finally:
-        raw.unpersist()
         for df in splits:
             df.unpersist()
+
+
+def _example(df: DataFrame) -> pd.DataFrame:
+    """A few rows of the 54 raw features as int64, the type JSON requests arrive as."""
+    rows = df.select(vector_to_array(FEATURES_COL).alias("x")).limit(EXAMPLE_ROWS).collect()
+    return pd.DataFrame([r["x"] for r in rows], columns=covtype.FEATURES).astype("int64")

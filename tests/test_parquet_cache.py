@@ -1,0 +1,72 @@
+import gzip
+
+import pytest
+
+from sweep import covtype, parquet_cache
+from sweep.config import DataSettings
+from sweep.data import prepared
+from sweep.errors import DataError
+
+
+def covtype_file(tmp_path, rows=1500, seed=1, bad_line=None):
+    """A real Covtype-format .gz file (synthetic values, UCI column order, no header)."""
+    frame = covtype.synthesize(rows, seed)
+    lines = [",".join(map(str, r)) for r in frame.itertuples(index=False)]
+    if bad_line:
+        lines.insert(700, bad_line)
+    path = tmp_path / "covtype.data.gz"
+    with gzip.open(path, "wt") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+def settings(path, tmp_path, **kw):
+    return DataSettings(path=str(path), cache_dir=str(tmp_path / "cache"), **kw)
+
+
+def snapshot(data):
+    rows = {
+        name: sorted((tuple(r["features"]), r["label"]) for r in df.collect())
+        for name, df in (("train", data.train), ("validation", data.validation))
+    }
+    return rows, data.train.rdd.getNumPartitions()
+
+
+def stored_files(tmp_path):
+    return {p: p.stat().st_mtime_ns for p in (tmp_path / "cache").rglob("*.parquet")}
+
+
+def test_second_run_reads_the_stored_splits_and_gets_the_same_data(spark, tmp_path):
+    cfg = settings(covtype_file(tmp_path), tmp_path)
+    with prepared(spark, cfg, progress=False) as first:
+        target = parquet_cache.folder(cfg, first.sha256)
+        assert parquet_cache.complete(target, "split", ("train", "validation", "test"))
+        assert all(f.startswith(f"file://{target}/split=train") for f in first.train.inputFiles())
+        before, stored = snapshot(first), stored_files(tmp_path)
+    assert stored and not list(target.parent.glob("*.tmp-*"))
+    with prepared(spark, cfg, progress=False) as second:
+        assert snapshot(second) == before
+        assert second.train.rdd.getNumPartitions() == cfg.partitions
+    assert stored_files(tmp_path) == stored  # read, not rewritten
+    uncached = settings(cfg.path, tmp_path, parquet_cache=False)
+    with prepared(spark, uncached, progress=False) as plain:
+        assert not any("cache" in f for f in plain.train.inputFiles())
+        assert snapshot(plain)[0] == before[0]  # the same rows in the same splits
+
+
+def test_other_split_settings_get_their_own_copy(spark, tmp_path):
+    path = covtype_file(tmp_path)
+    a, b = settings(path, tmp_path), settings(path, tmp_path, seed=7)
+    with prepared(spark, a, progress=False) as one, prepared(spark, b, progress=False) as two:
+        assert parquet_cache.folder(a, one.sha256) != parquet_cache.folder(b, two.sha256)
+        assert snapshot(one)[0] != snapshot(two)[0]
+
+
+def test_a_bad_file_leaves_nothing_in_the_cache(spark, tmp_path):
+    cfg = settings(covtype_file(tmp_path, bad_line="1,2,3"), tmp_path)
+    with (
+        pytest.raises(DataError, match=r"data.path: 1 of 1,501 rows .* malformed"),
+        prepared(spark, cfg, progress=False),
+    ):
+        pass
+    assert not list((tmp_path / "cache").rglob("*.parquet"))
