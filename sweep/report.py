@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from sweep.objective import TrialRecord
 from sweep.runner import SweepResult
+
+TOP = 5
 
 
 def summary(result: SweepResult) -> str:
@@ -41,11 +44,31 @@ def summary(result: SweepResult) -> str:
             "  registry:    no model logged (tracking.log_models=none); register later with "
             f"python -m sweep.select {result.parent_run_id}"
         )
+    lines += ["", *top_trials(result.trials, metric), ""]
     lines += [
         f"Selected on validation {metric}. Compare the runs in the MLflow UI:",
         f"  mlflow ui --backend-store-uri {result.tracking_uri}",
     ]
     return "\n".join(lines)
+
+
+def top_trials(trials: list[TrialRecord], metric: str, n: int = TOP) -> list[str]:
+    """The n best finished trials as an aligned text table, best first."""
+    done = sorted(
+        (t for t in trials if t.status == "ok"), key=lambda t: t.metrics[metric], reverse=True
+    )[:n]
+    names = list(done[0].params) if done else []
+    header = ["#", f"val {metric}", *names, "fit s"]
+    rows = [
+        [str(t.number), f"{t.metrics[metric]:.4f}", *(str(t.params[k]) for k in names),
+         f"{t.fit_seconds:.1f}"]
+        for t in done
+    ]  # fmt: skip
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    table = ["  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
+    title = f"Top {len(done)} of {sum(t.status == 'ok' for t in trials)} finished trials:"
+    head = "  ".join(cell.rjust(w) for cell, w in zip(header, widths, strict=True))
+    return [title, "  " + head, *("  " + line for line in table)]
 
 
 def _metrics(metrics: dict[str, float]) -> str:

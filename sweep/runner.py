@@ -22,6 +22,7 @@ from hyperopt.exceptions import AllTrialsFailed as HyperoptAllTrialsFailed
 from omegaconf import OmegaConf
 from pyspark.sql import SparkSession
 
+from sweep import plots
 from sweep.config import SweepConfig
 from sweep.data import PreparedData, prepared
 from sweep.errors import AllTrialsFailed, Interrupted, TooManyFailures
@@ -32,7 +33,13 @@ from sweep.registry import Candidate, Registration, register
 from sweep.resume import load_history, search_space_tag
 from sweep.space import build_space
 from sweep.tracking import Tracker
-from sweep.trial import TrialResult, confusion_matrix, metrics_from_confusion, run_trial
+from sweep.trial import (
+    Confusion,
+    TrialResult,
+    confusion_matrix,
+    metrics_from_confusion,
+    run_trial,
+)
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +81,8 @@ def run_sweep(
             earlier = history.finished if history else []
             end_reason = _search(cfg, objective, history.trials if history else Trials(), earlier)
             best, result = _winner(cfg, data, objective, earlier)
-            test_metrics = metrics_from_confusion(confusion_matrix(result.tree, data.test))
+            test_confusion = confusion_matrix(result.tree, data.test)
+            test_metrics = metrics_from_confusion(test_confusion)
             model_uri = _log_best_model(cfg, tracker, best, result, data)
             summary = SweepResult(
                 parent_id,
@@ -91,6 +99,7 @@ def run_sweep(
                 end_reason=end_reason,
             )
             _log_outcome(tracker, summary)
+            _log_plots(cfg, tracker, summary, test_confusion, result.importances)
             if cfg.registry.enabled and model_uri:
                 summary.registration = _register(cfg, tracker, summary, data.sha256)
     return summary
@@ -242,6 +251,27 @@ def _log_setup(cfg: SweepConfig, data: PreparedData, tracker: Tracker, parent_id
         },
         tags={"sweep.search_space": search_space_tag(cfg.search)},
     )
+
+
+def _log_plots(
+    cfg: SweepConfig,
+    tracker: Tracker,
+    s: SweepResult,
+    test_confusion: Confusion,
+    importances: dict[str, float],
+) -> None:
+    """The PNGs on the parent run. A drawing problem is a warning, not a lost sweep."""
+    figures = {
+        "plots/history.png": lambda: plots.history(s.trials, s.metric),
+        "plots/parameters.png": lambda: plots.parameters(s.trials, s.metric, cfg.search),
+        "plots/confusion_matrix.png": lambda: plots.confusion(test_confusion),
+        "plots/feature_importances.png": lambda: plots.importances(importances),
+    }
+    for path, draw in figures.items():
+        try:
+            tracker.log_figure(s.parent_run_id, draw(), path)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("Could not draw %s: %s", path, exc)
 
 
 def _log_outcome(tracker: Tracker, s: SweepResult) -> None:

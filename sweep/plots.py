@@ -1,0 +1,102 @@
+"""The sweep's pictures, logged as PNGs on the parent run. Pure: results in, figures out.
+
+matplotlib's Agg backend draws without a display; figures are closed by whoever logs them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from sweep.config import ParamSpec  # noqa: E402
+from sweep.covtype import CLASS_NAMES  # noqa: E402
+from sweep.objective import TrialRecord  # noqa: E402
+from sweep.space import PARAMS  # noqa: E402
+from sweep.trial import Confusion  # noqa: E402
+
+TOP_FEATURES = 15
+
+
+def history(trials: Sequence[TrialRecord], metric: str) -> Figure:
+    """The metric of each finished trial, in the order they ran, and the best so far."""
+    done = sorted((t for t in trials if t.status == "ok"), key=lambda t: t.number)
+    x = [t.number for t in done]
+    y = [t.metrics[metric] for t in done]
+    fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
+    ax.scatter(x, y, s=24, color="tab:blue", label="trial", zorder=3)
+    ax.step(x, np.maximum.accumulate(y), where="post", color="tab:orange", label="best so far")
+    ax.set(xlabel="trial", ylabel=f"validation {metric}", title="Optimisation history")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    return fig
+
+
+def parameters(
+    trials: Sequence[TrialRecord], metric: str, search: Mapping[str, ParamSpec]
+) -> Figure:
+    """One panel per searched parameter: its value in each finished trial against the metric."""
+    done = [t for t in trials if t.status == "ok"]
+    names = list(search)
+    fig, axes = plt.subplots(
+        1, len(names), figsize=(4 * len(names), 4), layout="constrained", squeeze=False
+    )
+    y = [t.metrics[metric] for t in done]
+    best = max(y) if y else None
+    for ax, name in zip(axes[0], names, strict=True):
+        spec = search[name]
+        values = [t.params[PARAMS[name].spark_name] for t in done]  # trials keep Spark's names
+        if spec.type == "choice":
+            labels = [str(v) for v in spec.values or []]
+            positions = [labels.index(str(v)) if str(v) in labels else -1 for v in values]
+            jitter = np.random.default_rng(0).uniform(-0.15, 0.15, len(positions))
+            ax.scatter(np.add(positions, jitter), y, s=24, alpha=0.8, c=y, cmap="viridis")
+            ax.set_xticks(range(len(labels)), labels)
+        else:
+            ax.scatter(values, y, s=24, alpha=0.8, c=y, cmap="viridis")
+            if spec.log:
+                ax.set_xscale("log")
+        if best is not None:
+            ax.axhline(best, color="tab:orange", lw=0.8, ls="--")
+        ax.set(xlabel=name, title=name)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel(f"validation {metric}")
+    fig.suptitle("Searched parameters against the metric")
+    return fig
+
+
+def confusion(matrix: Confusion, title: str = "Best model on the test set") -> Figure:
+    """Rows: true class, columns: predicted; colour is the share of the true class (recall),
+    the number is the count."""
+    labels = sorted(CLASS_NAMES)
+    counts = np.array([[matrix.get((t, p), 0) for p in labels] for t in labels])
+    totals = counts.sum(axis=1, keepdims=True)
+    shares = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
+    names = [CLASS_NAMES[k] for k in labels]
+    fig, ax = plt.subplots(figsize=(8, 7), layout="constrained")
+    image = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    for i, j in np.ndindex(counts.shape):
+        ax.text(
+            j, i, f"{counts[i, j]:,}", ha="center", va="center", fontsize=8,
+            color="white" if shares[i, j] > 0.5 else "black",
+        )  # fmt: skip
+    ax.set_xticks(range(len(names)), names, rotation=35, ha="right")
+    ax.set_yticks(range(len(names)), names)
+    ax.set(xlabel="predicted", ylabel="true", title=title)
+    fig.colorbar(image, ax=ax, label="share of the true class")
+    return fig
+
+
+def importances(values: Mapping[str, float], top: int = TOP_FEATURES) -> Figure:
+    """The winner's largest feature importances, largest on top."""
+    ranked = sorted(values.items(), key=lambda kv: kv[1], reverse=True)[:top][::-1]
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(ranked) + 1.2), layout="constrained")
+    ax.barh([k for k, _ in ranked], [v for _, v in ranked], color="tab:green")
+    ax.set(xlabel="importance (impurity decrease)", title=f"Top {len(ranked)} features")
+    ax.grid(axis="x", alpha=0.3)
+    return fig
