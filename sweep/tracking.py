@@ -270,6 +270,15 @@ class Tracker:
     def log_text(self, run_id: str, text: str, path: str) -> None:
         self.client.log_text(run_id, text, path)
 
+    def log_figure(self, run_id: str, figure: Any, path: str) -> None:
+        """Log a matplotlib figure as a PNG artifact, then close it."""
+        import matplotlib.pyplot as plt
+
+        try:
+            self.client.log_figure(run_id, figure, path)
+        finally:
+            plt.close(figure)
+
     def log_table(self, run_id: str, frame: pd.DataFrame, path: str) -> None:
         buffer = io.StringIO()
         frame.to_csv(buffer, index=False)
