@@ -76,7 +76,18 @@ def find_java(env: dict[str, str] | None = None) -> tuple[str, int]:
     return java, version
 
 
-def check_master(master: str) -> None:
+def check_master(master: str, conf: dict[str, str] | None = None) -> None:
+    remote = (conf or {}).get("spark.remote")
+    if master.startswith("sc://") or remote:
+        where = "spark.master" if master.startswith("sc://") else "spark.conf.spark.remote"
+        raise ConfigError(
+            f"{remote or master!r} is Spark Connect, which sweep cannot use: the trees would fit, "
+            "but job cancellation, FAIR pools and mlflow.spark.log_model need the JVM's "
+            "SparkContext ([JVM_ATTRIBUTE_NOT_SUPPORTED] over Connect)",
+            where=where,
+            fix="Point spark.master at the cluster itself (spark://host:7077, yarn, "
+            "k8s://https://host) and run the sweep where the driver can reach the executors",
+        )
     if not MASTER.match(master):
         raise ConfigError(
             f"{master!r} is not a Spark master URL",
@@ -102,7 +113,7 @@ def builder_conf(cfg: SparkSettings) -> dict[str, str]:
 @contextmanager
 def spark_session(cfg: SparkSettings) -> Iterator[SparkSession]:
     """Check Java and the master URL, build the session, always stop it."""
-    check_master(cfg.master)
+    check_master(cfg.master, cfg.conf)
     java, version = find_java()
     log.info("Using Java %s at %s", version, java)
     builder = SparkSession.builder.master(cfg.master).appName(cfg.app_name)

@@ -1,5 +1,6 @@
 """`spark=standalone`: the same sweep on a real Spark standalone cluster (a master and one worker
-on 127.0.0.1, started with PySpark's own spark-class), checked through the master's JSON page."""
+on 127.0.0.1, started with PySpark's own spark-class), checked through the master's and the
+worker's JSON pages; Spark Connect URLs are refused with the reason."""
 
 from __future__ import annotations
 
@@ -10,13 +11,32 @@ import time
 import pytest
 from mlflow.tracking import MlflowClient
 
+from sweep.errors import ConfigError
+from sweep.spark import check_master
 from tests.conftest import SMOKE
 from tests.services import json_of, spark_standalone
 
-pytestmark = pytest.mark.slow
 APP = "sweep-cluster-test"
 
 
+@pytest.mark.parametrize(
+    ("master", "conf", "where"),
+    [
+        ("sc://127.0.0.1:15002", {}, "spark.master"),
+        ("local[2]", {"spark.remote": "sc://cluster:15002"}, "spark.conf.spark.remote"),
+    ],
+)
+def test_spark_connect_is_refused_with_the_reason(master, conf, where):
+    with pytest.raises(ConfigError, match=rf"^{where}: .* is Spark Connect, .*SparkContext"):
+        check_master(master, conf)
+
+
+@pytest.mark.parametrize("master", ["spark://127.0.0.1:7077", "yarn", "k8s://https://k8s:443"])
+def test_cluster_masters_are_accepted(master):
+    check_master(master, {"spark.executor.memory": "8g"})
+
+
+@pytest.mark.slow
 def test_three_trial_sweep_runs_on_the_workers_executors(tmp_path, tracking_uri):
     with spark_standalone(tmp_path / "cluster", cores=2, memory="2g") as cluster:
         started = time.monotonic()
