@@ -73,7 +73,7 @@ class ModelSettings:
     """Fixed DecisionTreeClassifier settings that are not searched."""
 
     seed: int = 42
-    max_memory_in_mb: int = 256
+    max_memory_in_mb: int = 1024
     cache_node_ids: bool = False
     checkpoint_interval: int = 10
 
