@@ -1,0 +1,487 @@
+"""The full-data benchmark of issue 5: sweep against the alternatives, in one process tree.
+
+    python bench/benchmark.py --data ../shared/data/covtype/covtype-full.data.gz
+
+Parts (all by default; `--parts` runs some and keeps the others' earlier results in the JSON):
+  quality   `python -m sweep +experiment=dtree` with 30 evals for seeds 0, 1, 2 (subprocesses);
+            best validation accuracy, and the peak resident memory of the process tree
+            (driver + JVM) of each sweep
+  prep      data preparation of a sweep on a new file vs the second (cached) sweep: two fresh
+            CLI processes with one cheap trial each, timed by the runner's prepare_seconds
+  knobs     one fit (depth 20, 300 bins, entropy) per tree setting: maxMemoryInMB, cacheNodeIds
+  overhead  a 10-eval sweep (in this process, the real runner) vs bare fit + evaluation of the
+            same 10 configurations on the same prepared data
+  naive     the seed's loop for the same 10 configurations: per trial read with inferSchema,
+            fit the whole Pipeline, one evaluator per metric, log_model with inferred requirements
+  tvs       Spark's TrainValidationSplit over a 10-point ParamGridBuilder grid, with
+            mlflow.pyspark.ml.autolog
+
+Writes <report>.json (raw figures, per part: commit, start, end) and <report>.md. Not run in CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.report import render  # noqa: E402
+
+SEEDS = (0, 1, 2)
+QUALITY_EVALS = 30
+COMPARE_EVALS = 10
+TVS_GRID = {"maxDepth": [6, 12, 18, 24, 30], "impurity": ["gini", "entropy"]}  # 10 points
+KNOB_PARAMS = {"maxDepth": 20, "maxBins": 300, "impurity": "entropy"}
+KNOBS = [
+    {"maxMemoryInMB": 256, "cacheNodeIds": False},
+    {"maxMemoryInMB": 1024, "cacheNodeIds": False},
+    {"maxMemoryInMB": 1024, "cacheNodeIds": True},
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parts: dict[str, Callable[[argparse.Namespace, Path], dict[str, Any]]] = {
+        "quality": quality,
+        "prep": prep,
+        "knobs": knobs,
+        "overhead": overhead,
+        "naive": naive,
+        "tvs": tvs,
+    }
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--data", required=True, type=Path, help="a Covtype file (.data.gz)")
+    ap.add_argument("--parts", nargs="+", choices=list(parts), default=list(parts))
+    ap.add_argument("--report", type=Path, default=ROOT / "docs" / "benchmarks")
+    ap.add_argument("--work", type=Path, help="scratch folder (default: a new temporary one)")
+    ap.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS), help="quality seeds")
+    ap.add_argument("--evals", type=int, default=QUALITY_EVALS, help="quality evals per seed")
+    ap.add_argument(
+        "--compare-evals", type=int, default=COMPARE_EVALS, help="overhead/naive configurations"
+    )
+    args = ap.parse_args(argv)
+    args.data = args.data.resolve()
+    if not args.data.is_file():
+        ap.error(f"--data: {args.data} is not a file")
+    json_path = args.report.with_suffix(".json")
+    results = json.loads(json_path.read_text()) if json_path.exists() else {}
+    results["machine"] = machine()
+    results["data"] = {"path": args.data.name, "bytes": args.data.stat().st_size}
+    work = args.work or Path(tempfile.mkdtemp(prefix="sweep-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    for name in args.parts:
+        started = datetime.now(UTC).isoformat(timespec="seconds")
+        print(f"[bench] {name} ...", flush=True)
+        figures = parts[name](args, work / name)
+        results[name] = {
+            "commit": git_commit(),
+            "started": started,
+            "ended": datetime.now(UTC).isoformat(timespec="seconds"),
+            **figures,
+        }
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(results, indent=2) + "\n")
+        args.report.with_suffix(".md").write_text(render(results))
+        print(f"[bench] {name}: {json.dumps(figures)[:400]}", flush=True)
+    return 0
+
+
+# -- parts that run the CLI ------------------------------------------------------------------------
+
+
+def quality(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    runs = []
+    for seed in args.seeds:
+        run = cli_sweep(
+            work / f"seed{seed}",
+            "+experiment=dtree",
+            f"data.path={args.data}",
+            f"sweep.max_evals={args.evals}",
+            f"sweep.seed={seed}",
+            f"data.cache_dir={work / 'cache'}",  # seed 0 parses the file, 1 and 2 read the cache
+        )
+        runs.append({"seed": seed, **run})
+    return {"evals": args.evals, "runs": runs}
+
+
+def prep(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    cheap = ("search.max_depth.low=2", "search.max_depth.high=3", "sweep.max_evals=1")
+    runs = {}
+    for name in ("first", "second"):  # the same new cache folder: the second run finds the copy
+        runs[name] = cli_sweep(
+            work / name,
+            "+experiment=dtree",
+            f"data.path={args.data}",
+            f"data.cache_dir={work / 'cache'}",
+            "tracking.log_models=none",
+            "registry.enabled=false",
+            *cheap,
+        )
+    return runs
+
+
+def cli_sweep(work: Path, *overrides: str) -> dict[str, Any]:
+    """Run `python -m sweep` in a fresh process with its own SQLite store; its wall time, the
+    peak resident memory of its process tree, and the parent run's figures."""
+    work.mkdir(parents=True, exist_ok=True)
+    uri = f"sqlite:///{work / 'mlflow.db'}"
+    cmd = [sys.executable, "-m", "sweep", *overrides, f"tracking.uri={uri}"]
+    cmd.append("sweep.progress_bar=false")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("MLFLOW_TRACKING_URI", None)
+    with open(work / "output.log", "w") as out:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=work, stdout=out, stderr=subprocess.STDOUT, env=env)
+        with peak_rss(proc.pid) as peak:
+            code = proc.wait()
+        wall = time.perf_counter() - started
+    if code != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({code}); see {work / 'output.log'}")
+    parent = parent_run(uri)
+    metrics = parent.data.metrics
+    return {
+        "overrides": list(overrides),
+        "process_seconds": wall,
+        "prepare_seconds": metrics["prepare_seconds"],
+        "best_validation_accuracy": metrics["best_accuracy"],
+        "test_accuracy": metrics["test_accuracy"],
+        "best_params": {k[5:]: v for k, v in parent.data.params.items() if k.startswith("best_")},
+        "trials_finished": int(metrics["trials_finished"]),
+        "peak_rss_mb": peak["mb"],
+        "peak_rss_parts_mb": peak["parts"],
+    }
+
+
+def parent_run(uri: str):
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(uri)
+    experiments = [e.experiment_id for e in client.search_experiments()]
+    return client.search_runs(experiments, "tags.`sweep.role` = 'parent'")[0]
+
+
+@contextmanager
+def peak_rss(pid: int, every: float = 0.5) -> Iterator[dict[str, Any]]:
+    """Poll the summed VmRSS of `pid` and its descendants (driver, JVM, Python workers)."""
+    peak: dict[str, Any] = {"mb": 0.0, "parts": {}}
+    done = threading.Event()
+
+    def poll() -> None:
+        while not done.is_set():
+            sizes = {p: rss_mb(p) for p in descendants(pid) | {pid}}
+            total = sum(sizes.values())
+            if total > peak["mb"]:
+                peak["mb"] = total
+                peak["parts"] = {process_name(p): round(mb, 1) for p, mb in sizes.items() if mb}
+            done.wait(every)
+
+    thread = threading.Thread(target=poll, daemon=True)
+    thread.start()
+    try:
+        yield peak
+    finally:
+        done.set()
+        thread.join()
+
+
+def descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def process_name(pid: int) -> str:
+    try:
+        return f"{Path(f'/proc/{pid}/comm').read_text().strip()}[{pid}]"
+    except OSError:
+        return str(pid)
+
+
+# -- parts that run in this process ----------------------------------------------------------------
+
+
+@contextmanager
+def session() -> Iterator[Any]:
+    from sweep.config import SparkSettings
+    from sweep.spark import spark_session
+
+    with spark_session(SparkSettings()) as spark:  # the sweep's own defaults: local[*]
+        yield spark
+
+
+def compose(*overrides: str):
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+
+    from sweep import config
+
+    config.register()
+    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+        return config.load(hydra_compose(config_name="config", overrides=list(overrides)))
+
+
+def knobs(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    from dataclasses import replace
+
+    from sweep.data import prepared
+    from sweep.trial import run_trial
+
+    cfg = compose("+experiment=dtree", f"data.path={args.data}", f"data.cache_dir={work}/cache")
+    fits = []
+    with session() as spark, prepared(spark, cfg.data, progress=False) as data:
+        for knob in KNOBS:
+            model = replace(
+                cfg.model,
+                max_memory_in_mb=knob["maxMemoryInMB"],
+                cache_node_ids=knob["cacheNodeIds"],
+            )
+            result = run_trial(data.train, data.validation, KNOB_PARAMS, model)
+            fits.append(
+                {**knob, "fit_seconds": result.fit_seconds, "accuracy": result.metrics["accuracy"]}
+            )
+    return {"params": KNOB_PARAMS, "fits": fits}
+
+
+def _comparison_config(args: argparse.Namespace, work: Path):
+    """The 10-eval sweep whose configurations the overhead and naive parts share."""
+    return compose(
+        "+experiment=dtree",
+        f"data.path={args.data}",
+        f"sweep.max_evals={args.compare_evals}",
+        "sweep.seed=0",
+        "sweep.progress_bar=false",
+        f"data.cache_dir={work.parent / 'cache'}",
+        f"tracking.uri=sqlite:///{work / 'mlflow.db'}",
+    )
+
+
+def overhead(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    from sweep.data import prepared
+    from sweep.runner import run_sweep
+    from sweep.tracking import Tracker
+    from sweep.trial import run_trial  # exactly what a sweep's trial does, without MLflow
+
+    work.mkdir(parents=True, exist_ok=True)
+    cfg = _comparison_config(args, work)
+    with session() as spark:
+        with prepared(spark, cfg.data, progress=False):
+            pass  # make sure the cache exists, so the sweep's data step is the usual one
+        started = time.perf_counter()
+        result = run_sweep(cfg, spark, Tracker.connect(cfg.tracking))
+        sweep_wall = time.perf_counter() - started
+        bare = []
+        with prepared(spark, cfg.data, progress=False) as data:
+            for trial in result.trials:
+                t = run_trial(data.train, data.validation, trial.params, cfg.model)
+                bare.append(
+                    {
+                        "params": trial.params,
+                        "fit_seconds": t.fit_seconds,
+                        "eval_seconds": t.eval_seconds,
+                        "accuracy": t.metrics["accuracy"],
+                        "sweep_fit_seconds": trial.fit_seconds,
+                        "sweep_eval_seconds": trial.eval_seconds,
+                        "sweep_accuracy": trial.metrics.get("accuracy"),
+                    }
+                )
+    configs = [b["params"] for b in bare]
+    (work / "configs.json").write_text(json.dumps(configs, indent=2))
+    bare_total = sum(b["fit_seconds"] + b["eval_seconds"] for b in bare)
+    return {
+        "evals": args.compare_evals,
+        "sweep_seconds": sweep_wall,
+        "prepare_seconds": result.prepare_seconds,
+        "bare_fit_eval_seconds": bare_total,
+        "ratio": (sweep_wall - result.prepare_seconds) / bare_total,
+        "best_validation_accuracy": result.best.metrics["accuracy"],
+        "trials": bare,
+    }
+
+
+def _configs(work: Path) -> list[dict[str, Any]]:
+    source = work.parent / "overhead" / "configs.json"
+    if not source.exists():
+        raise SystemExit(f"{source} is missing: run the overhead part first (same --work)")
+    return json.loads(source.read_text())
+
+
+def naive(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    import mlflow
+    import mlflow.spark
+    from pyspark.ml import Pipeline
+    from pyspark.ml.classification import DecisionTreeClassifier
+    from pyspark.ml.evaluation import MulticlassClassificationEvaluator
+    from pyspark.ml.feature import VectorAssembler
+
+    from sweep import covtype
+    from sweep.trial import METRICS
+
+    work.mkdir(parents=True, exist_ok=True)
+    mlflow.set_tracking_uri(f"sqlite:///{work / 'mlflow.db'}")
+    mlflow.set_experiment("naive")
+    trials = []
+    with session() as spark:
+        started = time.perf_counter()
+        with mlflow.start_run(run_name="naive-loop"):
+            for params in _configs(work):
+                t0 = time.perf_counter()
+                df = spark.read.csv(str(args.data), inferSchema=True).toDF(*covtype.COLUMNS)
+                train, validation, _ = df.randomSplit([0.8, 0.1, 0.1], seed=0)
+                t1 = time.perf_counter()
+                pipeline = Pipeline(
+                    stages=[
+                        VectorAssembler(inputCols=covtype.FEATURES, outputCol="features"),
+                        DecisionTreeClassifier(labelCol=covtype.LABEL, seed=42, **params),
+                    ]
+                )
+                model = pipeline.fit(train)
+                t2 = time.perf_counter()
+                predictions = model.transform(validation)
+                metrics = {
+                    m: MulticlassClassificationEvaluator(
+                        labelCol=covtype.LABEL, metricName=m
+                    ).evaluate(predictions)
+                    for m in METRICS
+                }
+                t3 = time.perf_counter()
+                with mlflow.start_run(nested=True):
+                    mlflow.log_params(params)
+                    mlflow.log_metrics(metrics)
+                    mlflow.spark.log_model(model, "model")  # requirements inferred
+                t4 = time.perf_counter()
+                trials.append(
+                    {
+                        "params": params,
+                        "read_seconds": t1 - t0,
+                        "fit_seconds": t2 - t1,
+                        "eval_seconds": t3 - t2,
+                        "log_seconds": t4 - t3,
+                        "accuracy": metrics["accuracy"],
+                    }
+                )
+                print(f"[bench] naive trial: {trials[-1]}", flush=True)
+        total = time.perf_counter() - started
+    return {"seconds": total, "trials": trials}
+
+
+def tvs(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    import mlflow
+    import mlflow.pyspark.ml
+    from pyspark.ml import Pipeline
+    from pyspark.ml.classification import DecisionTreeClassifier
+    from pyspark.ml.evaluation import MulticlassClassificationEvaluator
+    from pyspark.ml.feature import VectorAssembler
+    from pyspark.ml.tuning import ParamGridBuilder, TrainValidationSplit
+
+    from sweep import covtype
+
+    work.mkdir(parents=True, exist_ok=True)
+    mlflow.set_tracking_uri(f"sqlite:///{work / 'mlflow.db'}")
+    mlflow.set_experiment("tvs")
+    with session() as spark:
+        started = time.perf_counter()
+        mlflow.pyspark.ml.autolog()
+        df = spark.read.csv(str(args.data), schema=covtype.SCHEMA)  # explicit schema: fair
+        train_validation, _ = df.randomSplit([0.9, 0.1], seed=0)  # the same 80/10/10 shares
+        tree = DecisionTreeClassifier(labelCol=covtype.LABEL, seed=42, maxMemoryInMB=1024)
+        grid = ParamGridBuilder()
+        for name, values in TVS_GRID.items():
+            grid = grid.addGrid(tree.getParam(name), values)
+        search = TrainValidationSplit(
+            estimator=Pipeline(
+                stages=[VectorAssembler(inputCols=covtype.FEATURES, outputCol="features"), tree]
+            ),
+            estimatorParamMaps=grid.build(),
+            evaluator=MulticlassClassificationEvaluator(
+                labelCol=covtype.LABEL, metricName="accuracy"
+            ),
+            trainRatio=8 / 9,
+            seed=0,
+        )
+        model = search.fit(train_validation)
+        total = time.perf_counter() - started
+        mlflow.pyspark.ml.autolog(disable=True)
+        maps = search.getEstimatorParamMaps()
+        points = [
+            {p.name: v for p, v in m.items()} | {"accuracy": a}
+            for m, a in zip(maps, model.validationMetrics, strict=True)
+        ]
+    return {
+        "seconds": total,
+        "grid": TVS_GRID,
+        "best_validation_accuracy": max(model.validationMetrics),
+        "points": points,
+    }
+
+
+# -- the machine -----------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    import mlflow
+    import pyspark
+
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_kb / 1024**2, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "java": java.splitlines()[0] if java else "unknown",
+        "pyspark": pyspark.__version__,
+        "mlflow": mlflow.__version__,
+    }
+
+
+def git_commit() -> str:
+    done = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    )
+    return done.stdout.strip() or "unknown"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
