@@ -12,7 +12,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from sweep.errors import ConfigError
-from sweep.spark import check_master
+from sweep.spark import builder_conf, check_master
 from tests.conftest import SMOKE
 from tests.services import json_of, spark_standalone
 
@@ -34,6 +34,19 @@ def test_spark_connect_is_refused_with_the_reason(master, conf, where):
 @pytest.mark.parametrize("master", ["spark://127.0.0.1:7077", "yarn", "k8s://https://k8s:443"])
 def test_cluster_masters_are_accepted(master):
     check_master(master, {"spark.executor.memory": "8g"})
+
+
+def test_spark_conf_entries_reach_the_builder_as_written(compose_cfg):
+    # The README's form: Spark's keys contain dots, so they are given as one mapping.
+    cfg = compose_cfg(
+        "spark=standalone",
+        "spark.master=yarn",
+        '+spark.conf={spark.executor.instances:"4",spark.executor.memory:8g}',
+    )
+    conf = builder_conf(cfg.spark)
+    assert conf["spark.executor.instances"] == "4" and conf["spark.executor.memory"] == "8g"
+    assert conf["spark.driver.memory"] == "2g"  # from conf/spark/standalone.yaml
+    check_master(cfg.spark.master, cfg.spark.conf)
 
 
 @pytest.mark.slow
