@@ -17,8 +17,10 @@ import numpy as np
 import pandas as pd
 from pyspark.ml.feature import VectorAssembler
 from pyspark.ml.functions import vector_to_array
+from pyspark.ml.linalg import VectorUDT
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.types import DoubleType, StructField, StructType
 
 from sweep import covtype, parquet_cache
 from sweep.config import DataSettings
@@ -30,6 +32,9 @@ FEATURES_COL = "features"
 LABEL_COL = "label"
 SPLITS = ("train", "validation", "test")
 SPLIT_COL = "split"
+SPLIT_SCHEMA = StructType(
+    [StructField(FEATURES_COL, VectorUDT(), False), StructField(LABEL_COL, DoubleType(), False)]
+)
 EXAMPLE_ROWS = 5
 
 
@@ -145,7 +150,7 @@ def load_splits(
                     parquet_cache.store(assign(raw, cfg), SPLIT_COL, target)
                 finally:
                     raw.unpersist()
-            return parquet_cache.load(spark, target, SPLIT_COL, SPLITS), path, sha256
+            return parquet_cache.load(spark, target, SPLIT_COL, SPLITS, SPLIT_SCHEMA), path, sha256
     raw, source, sha256 = load_raw(spark, cfg, progress)
     try:
         assigned = assign(raw, cfg)

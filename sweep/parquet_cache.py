@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.types import StructType
 
 from sweep.config import DataSettings
 
@@ -66,13 +67,15 @@ def store(assigned: DataFrame, by: str, target: Path) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def load(spark: SparkSession, target: Path, by: str, names: Sequence[str]) -> list[DataFrame]:
+def load(
+    spark: SparkSession, target: Path, by: str, names: Sequence[str], schema: StructType
+) -> list[DataFrame]:
     """The stored rows of each value in `names`, persisted and materialised with one partition
-    per file."""
+    per file. With the schema given, Spark does not open the files to infer it."""
     parts = []
     with _session_conf(spark, _ONE_FILE_ONE_PARTITION):
         for name in names:
-            df = spark.read.parquet(_uri(target / f"{by}={name}")).persist()
+            df = spark.read.schema(schema).parquet(_uri(target / f"{by}={name}")).persist()
             df.count()  # plan and read now, while the conf above decides the partitions
             parts.append(df)
     return parts
