@@ -83,10 +83,11 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     for name in args.parts:
         started = datetime.now(UTC).isoformat(timespec="seconds")
-        print(f"[bench] {name} ...", flush=True)
+        commit = git_commit()
+        print(f"[bench] {name} at {commit} ...", flush=True)
         figures = parts[name](args, work / name)
         results[name] = {
-            "commit": git_commit(),
+            "commit": commit,
             "started": started,
             "ended": datetime.now(UTC).isoformat(timespec="seconds"),
             **figures,
