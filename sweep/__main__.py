@@ -45,13 +45,15 @@ def _run(cfg: config.SweepConfig) -> Any:
     from sweep.data import local_path
     from sweep.interrupts import StopRequest, run_interruptibly
     from sweep.runner import run_sweep
-    from sweep.spark import check_master, spark_session
+    from sweep.spark import check_master, spark_session, unshared_data
     from sweep.tracking import Tracker
 
     for name in QUIET:  # after the imports: mlflow sets its own level when imported
         logging.getLogger(name).setLevel(logging.WARNING)
     local_path(cfg.data)  # a missing data file fails before Spark starts,
     check_master(cfg.spark.master)
+    if hint := unshared_data(cfg.spark.master, cfg.data):
+        logging.getLogger("sweep").warning(hint)
     # `mlflow run` hands us its run as MLFLOW_RUN_ID: it becomes the parent. Taken out of the
     # environment so that no later fluent start_run silently reopens it.
     adopted = os.environ.pop("MLFLOW_RUN_ID", None)

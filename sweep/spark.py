@@ -14,10 +14,11 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlparse
 
 from pyspark.sql import SparkSession
 
-from sweep.config import SparkSettings
+from sweep.config import DataSettings, SparkSettings
 from sweep.errors import ConfigError, EnvironmentProblem
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,23 @@ def check_master(master: str, conf: dict[str, str] | None = None) -> None:
             where="spark.master",
             fix="Use local[*], local[N], spark://host:port, yarn or k8s://https://host",
         )
+
+
+def unshared_data(master: str, data: DataSettings) -> str | None:
+    """Pure: on a cluster, what executors must read from a local path (they read data.path, the
+    download and the Parquet cache themselves), or None when nothing local is involved."""
+    if master.startswith("local") or data.source != "covtype":
+        return None
+    path = data.path
+    if path is not None and urlparse(path).scheme not in ("", "file"):
+        return None  # hdfs://, s3a://, ...: Spark reads it from everywhere
+    where = f"data.path={path}" if path else f"the download in data.cache_dir={data.cache_dir}"
+    return (
+        f"spark.master={master} is a cluster: its executors read {where} (and the Parquet cache "
+        "in data.cache_dir) themselves, so it must be at the same path on every executor (a "
+        "shared mount); otherwise put the file on HDFS or S3 and pass data.path=hdfs://... or "
+        "s3a://..."
+    )
 
 
 def builder_conf(cfg: SparkSettings) -> dict[str, str]:

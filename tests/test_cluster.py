@@ -11,8 +11,9 @@ import time
 import pytest
 from mlflow.tracking import MlflowClient
 
+from sweep.config import DataSettings
 from sweep.errors import ConfigError
-from sweep.spark import builder_conf, check_master
+from sweep.spark import builder_conf, check_master, unshared_data
 from tests.conftest import SMOKE
 from tests.services import json_of, spark_standalone
 
@@ -34,6 +35,26 @@ def test_spark_connect_is_refused_with_the_reason(master, conf, where):
 @pytest.mark.parametrize("master", ["spark://127.0.0.1:7077", "yarn", "k8s://https://k8s:443"])
 def test_cluster_masters_are_accepted(master):
     check_master(master, {"spark.executor.memory": "8g"})
+
+
+@pytest.mark.parametrize(
+    ("master", "source", "path", "warned"),
+    [
+        ("local[2]", "covtype", "/data/covtype.data.gz", None),
+        ("spark://h:7077", "covtype", "/data/covtype.data.gz", "data.path=/data/covtype.data.gz"),
+        ("yarn", "covtype", None, "the download in data.cache_dir=~/.cache/sweep"),
+        ("yarn", "covtype", "file:///mnt/covtype.data.gz", "data.path=file:///mnt/covtype"),
+        ("yarn", "covtype", "hdfs:///data/covtype.data.gz", None),
+        ("k8s://https://k8s:443", "covtype", "s3a://bucket/covtype.data.gz", None),
+        ("yarn", "synthetic", None, None),  # generated on the driver, shipped by Spark
+    ],
+)
+def test_clusters_are_told_where_the_data_must_be(master, source, path, warned):
+    hint = unshared_data(master, DataSettings(source=source, path=path))
+    if warned is None:
+        assert hint is None
+    else:
+        assert warned in hint and "every executor" in hint and "hdfs://" in hint
 
 
 def test_spark_conf_entries_reach_the_builder_as_written(compose_cfg):
