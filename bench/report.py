@@ -122,7 +122,8 @@ def _overhead(r: dict[str, Any]) -> list[str]:
         "## 1. Runner overhead",
         "",
         f"A {o['evals']}-eval sweep (`+experiment=dtree`, seed 0, through `sweep.runner.run_sweep`"
-        f" in the benchmark's process, data read from the Parquet cache) took "
+        f" in the benchmark's process after one untimed warm-up fit, data read from the Parquet"
+        " cache) took "
         f"{o['sweep_seconds']:.1f} s, of which data preparation {o['prepare_seconds']:.1f} s. "
         f"Fitting and evaluating the same {o['evals']} configurations bare (same prepared data, "
         f"same code, no MLflow) took {o['bare_fit_eval_seconds']:.1f} s. Overhead ratio "
