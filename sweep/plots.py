@@ -13,6 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import NullFormatter, ScalarFormatter  # noqa: E402
 
 from sweep.config import ParamSpec  # noqa: E402
 from sweep.covtype import CLASS_NAMES  # noqa: E402
@@ -57,10 +58,13 @@ def parameters(
             jitter = np.random.default_rng(0).uniform(-0.15, 0.15, len(positions))
             ax.scatter(np.add(positions, jitter), y, s=24, alpha=0.8, c=y, cmap="viridis")
             ax.set_xticks(range(len(labels)), labels)
+            ax.set_xlim(-0.5, len(labels) - 0.5)
         else:
             ax.scatter(values, y, s=24, alpha=0.8, c=y, cmap="viridis")
             if spec.log:
                 ax.set_xscale("log")
+                ax.xaxis.set_major_formatter(ScalarFormatter())  # 100, not 10^2
+                ax.xaxis.set_minor_formatter(NullFormatter())
         if best is not None:
             ax.axhline(best, color="tab:orange", lw=0.8, ls="--")
         ax.set(xlabel=name, title=name)
