@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sweep.objective import TrialRecord
+from sweep.retry import redact
 from sweep.runner import SweepResult
 
 TOP = 5
@@ -36,8 +37,8 @@ def summary(result: SweepResult) -> str:
         )
         lines.append(f"  registry:    {reg.name} version {reg.version}, {verdict} ({reg.reason})")
         lines.append(
-            f"  serve it:    mlflow models serve -m models:/{reg.name}@{reg.alias} "
-            "--env-manager local"
+            f"  serve it:    {_env(result.tracking_uri)}mlflow models serve "
+            f"-m models:/{reg.name}@{reg.alias} --env-manager local"
         )
     elif result.model_uri is None:
         lines.append(
@@ -47,7 +48,7 @@ def summary(result: SweepResult) -> str:
     lines += ["", *top_trials(result.trials, metric), ""]
     lines += [
         f"Selected on validation {metric}. Compare the runs in the MLflow UI:",
-        f"  mlflow ui --backend-store-uri {result.tracking_uri}",
+        f"  {_browse(result.tracking_uri)}",
     ]
     return "\n".join(lines)
 
@@ -69,6 +70,19 @@ def top_trials(trials: list[TrialRecord], metric: str, n: int = TOP) -> list[str
     title = f"Top {len(done)} of {sum(t.status == 'ok' for t in trials)} finished trials:"
     head = "  ".join(cell.rjust(w) for cell, w in zip(header, widths, strict=True))
     return [title, "  " + head, *("  " + line for line in table)]
+
+
+def _is_server(uri: str) -> bool:
+    return uri.startswith(("http://", "https://"))
+
+
+def _env(uri: str) -> str:
+    """What the serving command needs in front to find a server's registry (or nothing)."""
+    return f"MLFLOW_TRACKING_URI={redact(uri)} " if _is_server(uri) else ""
+
+
+def _browse(uri: str) -> str:
+    return f"open {redact(uri)}" if _is_server(uri) else f"mlflow ui --backend-store-uri {uri}"
 
 
 def _metrics(metrics: dict[str, float]) -> str:
