@@ -43,13 +43,12 @@ from bench.report import render  # noqa: E402
 SEEDS = (0, 1, 2)
 QUALITY_EVALS = 30
 COMPARE_EVALS = 10
-TVS_GRID = {"maxDepth": [6, 12, 18, 24, 30], "impurity": ["gini", "entropy"]}  # 10 points
+TVS_IMPURITIES = ["gini", "entropy"]  # × compare_evals / 2 depths from 6 to 30: a grid as large
 WARM_UP = {"maxDepth": 5, "maxBins": 32, "impurity": "gini"}
 KNOB_PARAMS = {"maxDepth": 20, "maxBins": 300, "impurity": "entropy"}
-KNOBS = [
+KNOBS = [  # cacheNodeIds made no difference in an earlier measurement (PITFALLS.md)
     {"maxMemoryInMB": 256, "cacheNodeIds": False},
     {"maxMemoryInMB": 1024, "cacheNodeIds": False},
-    {"maxMemoryInMB": 1024, "cacheNodeIds": True},
 ]
 
 
@@ -108,6 +107,7 @@ def quality(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     for seed in args.seeds:
         run = cli_sweep(
             work / f"seed{seed}",
+            True,  # a seed finished by an earlier, interrupted benchmark is kept
             "+experiment=dtree",
             f"data.path={args.data}",
             f"sweep.max_evals={args.evals}",
@@ -124,6 +124,7 @@ def prep(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     for name in ("first", "second"):  # the same new cache folder: the second run finds the copy
         runs[name] = cli_sweep(
             work / name,
+            False,
             "+experiment=dtree",
             f"data.path={args.data}",
             f"data.cache_dir={work / 'cache'}",
@@ -134,9 +135,13 @@ def prep(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     return runs
 
 
-def cli_sweep(work: Path, *overrides: str) -> dict[str, Any]:
+def cli_sweep(work: Path, reuse: bool, *overrides: str) -> dict[str, Any]:
     """Run `python -m sweep` in a fresh process with its own SQLite store; its wall time, the
-    peak resident memory of its process tree, and the parent run's figures."""
+    peak resident memory of its process tree, and the parent run's figures (also kept in
+    work/result.json, which `reuse` returns instead of running again)."""
+    done = work / "result.json"
+    if reuse and done.exists():
+        return json.loads(done.read_text())
     work.mkdir(parents=True, exist_ok=True)
     uri = f"sqlite:///{work / 'mlflow.db'}"
     cmd = [sys.executable, "-m", "sweep", *overrides, f"tracking.uri={uri}"]
@@ -151,10 +156,16 @@ def cli_sweep(work: Path, *overrides: str) -> dict[str, Any]:
         wall = time.perf_counter() - started
     if code != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({code}); see {work / 'output.log'}")
+    result = summarize(uri, list(overrides), wall, peak)
+    done.write_text(json.dumps(result, indent=2))
+    return result
+
+
+def summarize(uri: str, overrides: list[str], wall: float, peak: dict[str, Any]) -> dict[str, Any]:
     parent = parent_run(uri)
     metrics = parent.data.metrics
     return {
-        "overrides": list(overrides),
+        "overrides": overrides,
         "process_seconds": wall,
         "prepare_seconds": metrics["prepare_seconds"],
         "best_validation_accuracy": metrics["best_accuracy"],
@@ -404,6 +415,7 @@ def naive(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 def tvs(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     import mlflow
     import mlflow.pyspark.ml
+    import numpy as np
     from pyspark.ml import Pipeline
     from pyspark.ml.classification import DecisionTreeClassifier
     from pyspark.ml.evaluation import MulticlassClassificationEvaluator
@@ -421,8 +433,10 @@ def tvs(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         df = spark.read.csv(str(args.data), schema=covtype.SCHEMA)  # explicit schema: fair
         train_validation, _ = df.randomSplit([0.9, 0.1], seed=0)  # the same 80/10/10 shares
         tree = DecisionTreeClassifier(labelCol=covtype.LABEL, seed=42, maxMemoryInMB=1024)
+        depths = np.linspace(6, 30, max(args.compare_evals // 2, 1)).round().astype(int)
+        tvs_grid = {"maxDepth": depths.tolist(), "impurity": TVS_IMPURITIES}
         grid = ParamGridBuilder()
-        for name, values in TVS_GRID.items():
+        for name, values in tvs_grid.items():
             grid = grid.addGrid(tree.getParam(name), values)
         search = TrainValidationSplit(
             estimator=Pipeline(
@@ -445,7 +459,7 @@ def tvs(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         ]
     return {
         "seconds": total,
-        "grid": TVS_GRID,
+        "grid": tvs_grid,
         "best_validation_accuracy": max(model.validationMetrics),
         "points": points,
     }
