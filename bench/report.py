@@ -233,7 +233,8 @@ def _quality(r: dict[str, Any]) -> list[str]:
             f"{params} | {x['process_seconds']:.0f} | {x['prepare_seconds']:.1f} | "
             f"{x['peak_rss_mb'] / 1024:.2f} |"
         )
-    return [*lines, ""]
+    notes = [f"- seed {x['seed']}: {x['note']}" for x in q["runs"] if x.get("note")]
+    return [*lines, "", *notes, *([""] if notes else [])]
 
 
 def _knobs(r: dict[str, Any]) -> list[str]:
