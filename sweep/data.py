@@ -142,7 +142,7 @@ def load_splits(
         path, sha256 = locate(cfg, progress)
         if sha256:  # a local file or a download: a key for the cache
             target = parquet_cache.folder(cfg, sha256)
-            if parquet_cache.complete(target, SPLIT_COL, SPLITS):
+            if parquet_cache.complete(target):
                 log.info("Data: reading the prepared splits from %s", target)
             else:
                 raw = covtype.read(spark, path, cfg.partitions)

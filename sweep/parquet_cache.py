@@ -45,8 +45,8 @@ def folder(cfg: DataSettings, sha256: str) -> Path:
     return Path(cfg.cache_dir).expanduser().resolve() / "parquet" / name
 
 
-def complete(target: Path, by: str, names: Sequence[str]) -> bool:
-    return all((target / f"{by}={name}" / "_SUCCESS").is_file() for name in names)
+def complete(target: Path) -> bool:
+    return (target / "_SUCCESS").is_file()  # Spark writes it last
 
 
 def store(assigned: DataFrame, by: str, target: Path) -> None:
@@ -55,12 +55,10 @@ def store(assigned: DataFrame, by: str, target: Path) -> None:
     scratch = target.with_name(f"{target.name}.tmp-{uuid.uuid4().hex[:8]}")
     try:
         assigned.write.partitionBy(by).parquet(_uri(scratch))
-        for part in scratch.glob(f"{by}=*"):
-            (part / "_SUCCESS").touch()  # one per value: complete() checks each one is there
         try:
             os.rename(scratch, target)
         except OSError:  # a concurrent sweep stored the same copy first: keep theirs
-            if not target.is_dir():
+            if not complete(target):
                 raise
         log.info("Data: stored the prepared splits in %s", target)
     finally:
@@ -71,12 +69,17 @@ def load(
     spark: SparkSession, target: Path, by: str, names: Sequence[str], schema: StructType
 ) -> list[DataFrame]:
     """The stored rows of each value in `names`, persisted and materialised with one partition
-    per file. With the schema given, Spark does not open the files to infer it."""
+    per file (no rows: no folder, an empty DataFrame). With the schema given, Spark does not open
+    the files to infer it."""
     parts = []
     with _session_conf(spark, _ONE_FILE_ONE_PARTITION):
         for name in names:
-            df = spark.read.schema(schema).parquet(_uri(target / f"{by}={name}")).persist()
-            df.count()  # plan and read now, while the conf above decides the partitions
+            folder = target / f"{by}={name}"
+            if folder.is_dir():
+                df = spark.read.schema(schema).parquet(_uri(folder)).persist()
+                df.count()  # plan and read now, while the conf above decides the partitions
+            else:
+                df = spark.createDataFrame([], schema)
             parts.append(df)
     return parts
 

@@ -40,7 +40,7 @@ def test_second_run_reads_the_stored_splits_and_gets_the_same_data(spark, tmp_pa
     cfg = settings(covtype_file(tmp_path), tmp_path)
     with prepared(spark, cfg, progress=False) as first:
         target = parquet_cache.folder(cfg, first.sha256)
-        assert parquet_cache.complete(target, "split", ("train", "validation", "test"))
+        assert parquet_cache.complete(target)
         assert all(f.startswith(f"file://{target}/split=train") for f in first.train.inputFiles())
         before, stored = snapshot(first), stored_files(tmp_path)
     assert stored and not list(target.parent.glob("*.tmp-*"))
@@ -70,3 +70,13 @@ def test_a_bad_file_leaves_nothing_in_the_cache(spark, tmp_path):
     ):
         pass
     assert not list((tmp_path / "cache").rglob("*.parquet"))
+
+
+def test_an_empty_split_is_the_same_clear_error_with_the_cache(spark, tmp_path):
+    cfg = settings(covtype_file(tmp_path, rows=40), tmp_path, split=[0.96, 0.02, 0.02])
+    for _ in range(2):  # the run that stores the splits and the one that reads them
+        with (
+            pytest.raises(DataError, match=r"data.split: the (validation|test) split is empty"),
+            prepared(spark, cfg, progress=False),
+        ):
+            pass
