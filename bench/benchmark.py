@@ -148,6 +148,7 @@ def cli_sweep(work: Path, reuse: bool, *overrides: str) -> dict[str, Any]:
     cmd.append("sweep.progress_bar=false")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("MLFLOW_TRACKING_URI", None)
+    commit, begun = git_commit(), datetime.now(UTC).isoformat(timespec="seconds")
     with open(work / "output.log", "w") as out:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=work, stdout=out, stderr=subprocess.STDOUT, env=env)
@@ -156,7 +157,7 @@ def cli_sweep(work: Path, reuse: bool, *overrides: str) -> dict[str, Any]:
         wall = time.perf_counter() - started
     if code != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({code}); see {work / 'output.log'}")
-    result = summarize(uri, list(overrides), wall, peak)
+    result = {"commit": commit, "started": begun, **summarize(uri, list(overrides), wall, peak)}
     done.write_text(json.dumps(result, indent=2))
     return result
 

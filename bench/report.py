@@ -233,7 +233,11 @@ def _quality(r: dict[str, Any]) -> list[str]:
             f"{params} | {x['process_seconds']:.0f} | {x['prepare_seconds']:.1f} | "
             f"{x['peak_rss_mb'] / 1024:.2f} |"
         )
-    notes = [f"- seed {x['seed']}: {x['note']}" for x in q["runs"] if x.get("note")]
+    notes = [
+        f"- seed {x['seed']}: commit {x.get('commit', '?')}, started {x.get('started', '?')}"
+        + (f"; {x['note']}" if x.get("note") else "")
+        for x in q["runs"]
+    ]
     return [*lines, "", *notes, *([""] if notes else [])]
 
 
