@@ -135,8 +135,8 @@ def assign(raw: DataFrame, cfg: DataSettings) -> DataFrame:
 
 def load_splits(
     spark: SparkSession, cfg: DataSettings, progress: bool = True
-) -> tuple[list[DataFrame], str, str | None]:
-    """The three splits, persisted and counted, with the source and its sha256: from the Parquet
+) -> tuple[list[DataFrame], list[int], str, str | None]:
+    """The three splits, persisted, their row counts, the source and its sha256: from the Parquet
     cache when the file was prepared before with the same settings, else parsed (and stored)."""
     if cfg.source == "covtype" and cfg.parquet_cache:
         path, sha256 = locate(cfg, progress)
@@ -150,18 +150,18 @@ def load_splits(
                     parquet_cache.store(assign(raw, cfg), SPLIT_COL, target)
                 finally:
                     raw.unpersist()
-            return parquet_cache.load(spark, target, SPLIT_COL, SPLITS, SPLIT_SCHEMA), path, sha256
+            splits, counts = parquet_cache.load(spark, target, SPLIT_COL, SPLITS, SPLIT_SCHEMA)
+            return splits, counts, path, sha256
     raw, source, sha256 = load_raw(spark, cfg, progress)
     try:
         assigned = assign(raw, cfg)
         splits = [
             assigned.filter(F.col(SPLIT_COL) == name).drop(SPLIT_COL).persist() for name in SPLITS
         ]
-        for df in splits:
-            df.count()
+        counts = [df.count() for df in splits]
     finally:
         raw.unpersist()
-    return splits, source, sha256
+    return splits, counts, source, sha256
 
 
 @contextmanager
@@ -169,9 +169,9 @@ def prepared(
     spark: SparkSession, cfg: DataSettings, progress: bool = True
 ) -> Iterator[PreparedData]:
     """Read once, assemble, split seeded, persist the three splits; unpersist them on exit."""
-    splits, source, sha256 = load_splits(spark, cfg, progress)
+    splits, sizes, source, sha256 = load_splits(spark, cfg, progress)
     try:
-        counts = {name: df.count() for name, df in zip(SPLITS, splits, strict=True)}
+        counts = dict(zip(SPLITS, sizes, strict=True))
         for name, n in counts.items():
             if n == 0:
                 raise DataError(

@@ -67,21 +67,22 @@ def store(assigned: DataFrame, by: str, target: Path) -> None:
 
 def load(
     spark: SparkSession, target: Path, by: str, names: Sequence[str], schema: StructType
-) -> list[DataFrame]:
+) -> tuple[list[DataFrame], list[int]]:
     """The stored rows of each value in `names`, persisted and materialised with one partition
-    per file (no rows: no folder, an empty DataFrame). With the schema given, Spark does not open
-    the files to infer it."""
-    parts = []
+    per file (no rows: no folder, an empty DataFrame), and their counts. With the schema given,
+    Spark does not open the files to infer it."""
+    parts, counts = [], []
     with _session_conf(spark, _ONE_FILE_ONE_PARTITION):
         for name in names:
             folder = target / f"{by}={name}"
             if folder.is_dir():
                 df = spark.read.schema(schema).parquet(_uri(folder)).persist()
-                df.count()  # plan and read now, while the conf above decides the partitions
+                counts.append(df.count())  # read now, while the conf decides the partitions
             else:
                 df = spark.createDataFrame([], schema)
+                counts.append(0)
             parts.append(df)
-    return parts
+    return parts, counts
 
 
 def _uri(path: Path) -> str:
