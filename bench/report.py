@@ -49,6 +49,8 @@ def render(r: dict[str, Any]) -> str:
             lines += section(r)
             lines += [f"_Part `{name}`: commit {r[name]['commit']}, {r[name]['started']} → "
                       f"{r[name]['ended']}._", ""]  # fmt: skip
+    if r.get("notes"):
+        lines += ["## Notes", "", *(f"- {note}" for note in r["notes"]), ""]
     return "\n".join(lines) + "\n"
 
 
