@@ -6,8 +6,9 @@ of a sweep's data time. The first sweep on a file writes the three assembled spl
 count read them back instead.
 
 Trees depend on how the training rows are partitioned, so the first run reads its splits back
-from the copy too, one file to one partition: a cached run and an uncached one train on the same
-partitions, whatever the core count.
+from the copy too, one file to one partition: the run that stores the copy and every run that
+reads it train on the same partitions, whatever the core count. (With the cache off the rows of
+each split are the same, but the partition order may differ.)
 
 A copy appears atomically (written beside, then renamed), so an interrupted first run leaves no
 half-written cache. `data.cache_dir` must be a folder every executor sees at the same path (on a
