@@ -269,9 +269,11 @@ def _log_plots(
     }
     for path, draw in figures.items():
         try:
-            tracker.log_figure(s.parent_run_id, draw(), path)
-        except Exception as exc:  # noqa: BLE001
+            figure = draw()
+        except Exception as exc:  # noqa: BLE001  (tracking errors below still propagate)
             log.warning("Could not draw %s: %s", path, exc)
+            continue
+        tracker.log_figure(s.parent_run_id, figure, path)
 
 
 def _log_outcome(tracker: Tracker, s: SweepResult) -> None:
