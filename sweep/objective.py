@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +17,8 @@ from sweep.data import PreparedData
 from sweep.errors import TooManyFailures
 from sweep.interrupts import StopRequest
 from sweep.retry import TrackingUnavailable
-from sweep.space import to_spark_params
+from sweep.space import PARAMS, to_spark_params
+from sweep.story import trial_name
 from sweep.tracking import Tracker
 from sweep.trial import TrialResult, run_trial
 
@@ -34,6 +36,7 @@ class TrialRecord:
     eval_seconds: float = 0.0
     error: str | None = None
     model_uri: str | None = None
+    name: str = ""  # the child run's name (see sweep.story.trial_name)
 
 
 def stalled(losses: list[float], rounds: int) -> bool:
@@ -58,9 +61,12 @@ class Objective:
         parent_id: str,
         stop: StopRequest,
         first_number: int = 0,
+        on_trial: Callable[[TrialRecord], None] | None = None,
     ):
+        """`on_trial` is told of each trial once it finished or failed (sweep.progress)."""
         self.cfg, self.data, self.tracker, self.parent_id = cfg, data, tracker, parent_id
         self.stop = stop
+        self.on_trial = on_trial
         self.lock = threading.Lock()
         self.next_number = first_number
         self.records: list[TrialRecord] = []
@@ -75,10 +81,12 @@ class Objective:
         with self.lock:  # sweep.parallelism > 1 calls this from several threads
             number, self.next_number = self.next_number, self.next_number + 1
         params = to_spark_params(point, self.cfg.search)
+        order = [PARAMS[n].spark_name for n in self.cfg.search]
+        name = trial_name(number, params, self.cfg.sweep.max_evals, order)
         record = None
         try:
-            with self.tracker.child(self.parent_id, number) as run_id:
-                record = TrialRecord(number, run_id, "running", params)
+            with self.tracker.child(self.parent_id, number, name) as run_id:
+                record = TrialRecord(number, run_id, "running", params, name=name)
                 self.records.append(record)
                 self.tracker.log(run_id, params=params)
                 try:
@@ -100,6 +108,8 @@ class Objective:
         with self.lock:
             if self.best is None or score > self.best[0].metrics[self.cfg.sweep.metric]:
                 self.best = (record, result)
+        if self.on_trial:
+            self.on_trial(record)
         return {"status": STATUS_OK, "loss": -score, "run_id": run_id}
 
     def _failed(self, record: TrialRecord, exc: Exception) -> dict[str, Any]:
@@ -107,6 +117,8 @@ class Objective:
         record.error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}"[:500]
         self.tracker.log_text(record.run_id, traceback.format_exc(), "error.txt")
         log.warning("Trial %d failed: %s", record.number, record.error)
+        if self.on_trial:
+            self.on_trial(record)
         limit = self.cfg.sweep.max_failures
         failed = self.failed
         if limit is not None and len(failed) > limit:

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import suppress
+from contextlib import AbstractContextManager, nullcontext, suppress
 from typing import Any
 
 import numpy as np
@@ -33,8 +33,10 @@ def fmin_threads(
     spark: SparkContext,
     timeout: float | None = None,
     early_stop: Callable[[Trials], tuple[bool, list]] | None = None,
+    progress: Callable[..., AbstractContextManager[Any]] | None = None,
 ) -> None:
-    """Like hyperopt.fmin, with up to `parallelism` evaluations running at once."""
+    """Like hyperopt.fmin, with up to `parallelism` evaluations running at once. `progress` is
+    what fmin's `show_progressbar` takes: `(initial, total)` → a context with `update(n)`."""
     domain = base.Domain(objective, space)
     deadline = None if timeout is None else time.monotonic() + timeout
     running: dict[Future, dict[str, Any]] = {}
@@ -45,7 +47,8 @@ def fmin_threads(
         ctrl = base.Ctrl(trials, current_trial=doc)
         return domain.evaluate(base.spec_from_misc(doc["misc"]), ctrl)
 
-    with ThreadPoolExecutor(parallelism, thread_name_prefix="trial") as pool:
+    shown = progress(initial=len(trials.trials), total=max_evals) if progress else nullcontext()
+    with shown as bar, ThreadPoolExecutor(parallelism, thread_name_prefix="trial") as pool:
         while True:
             while (
                 len(running) < parallelism
@@ -76,6 +79,8 @@ def fmin_threads(
                     _finish(running)
                     raise
                 doc["state"] = JOB_STATE_DONE
+                if bar is not None:
+                    bar.update(1)
             trials.refresh()
             if early_stop is not None and early_stop(trials)[0]:
                 stopping = True

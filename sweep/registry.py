@@ -30,6 +30,7 @@ class Candidate:
     validation_value: float
     test_metrics: dict[str, float]
     data_sha256: str | None
+    description: str = ""  # the version's description (Markdown, see sweep.story.version_note)
 
     @property
     def test_value(self) -> float:
@@ -85,7 +86,11 @@ def register(client: MlflowClient, cfg: RegistrySettings, c: Candidate) -> Regis
         tags["git_commit"] = commit
     # Through this client, not mlflow.register_model: that one uses the process-wide registry.
     version = client.create_model_version(
-        cfg.model_name, _source(client, c.model_uri), run_id=c.child_run_id, tags=tags
+        cfg.model_name,
+        _source(client, c.model_uri),
+        run_id=c.child_run_id,
+        tags=tags,
+        description=c.description or None,
     )
     number = int(version.version)
     if promoted:

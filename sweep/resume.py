@@ -87,6 +87,7 @@ def record_of(child: Run) -> TrialRecord:
         number=int(child.data.tags.get(TRIAL_TAG, -1)),
         run_id=child.info.run_id,
         status="ok",
+        name=child.info.run_name or "",
         params=from_logged(child.data.params),
         metrics={k: metrics[k] for k in METRICS if k in metrics},
         fit_seconds=metrics.get("fit_seconds", 0.0),

@@ -22,16 +22,18 @@ from hyperopt.exceptions import AllTrialsFailed as HyperoptAllTrialsFailed
 from omegaconf import OmegaConf
 from pyspark.sql import SparkSession
 
-from sweep import plots
+from sweep import lineage, plots
 from sweep.config import SweepConfig
 from sweep.data import PreparedData, prepared
 from sweep.errors import AllTrialsFailed, Interrupted, TooManyFailures
 from sweep.interrupts import StopRequest
 from sweep.objective import Objective, TrialRecord, stalled
 from sweep.parallel import fmin_threads
+from sweep.progress import Progress
 from sweep.registry import Candidate, Registration, register
 from sweep.resume import load_history, search_space_tag
 from sweep.space import build_space
+from sweep.story import NOTE_TAG, best_so_far_key, parent_note, version_note
 from sweep.tracking import Tracker
 from sweep.trial import (
     Confusion,
@@ -74,12 +76,17 @@ def run_sweep(
         prepare_seconds = time.perf_counter() - started
         history = load_history(tracker, cfg, data.sha256) if cfg.sweep.resume else None
         resume_id = history.parent_run_id if history else None
+        _describe_runs(cfg, data, tracker)
         with tracker.parent(cfg.sweep.run_name, resume=resume_id) as parent_id:
             _log_setup(cfg, data, tracker, parent_id)
             first = history.next_number if history else 0
-            objective = Objective(cfg, data, tracker, parent_id, stop or StopRequest(), first)
             earlier = history.finished if history else []
-            end_reason = _search(cfg, objective, history.trials if history else Trials(), earlier)
+            progress = _progress(cfg, tracker, parent_id, earlier)
+            objective = Objective(
+                cfg, data, tracker, parent_id, stop or StopRequest(), first, on_trial=progress
+            )
+            trials = history.trials if history else Trials()
+            end_reason = _search(cfg, objective, trials, earlier, progress)
             best, result = _winner(cfg, data, objective, earlier)
             test_confusion = confusion_matrix(result.tree, data.test)
             test_metrics = metrics_from_confusion(test_confusion)
@@ -105,8 +112,30 @@ def run_sweep(
     return summary
 
 
+def _describe_runs(cfg: SweepConfig, data: PreparedData, tracker: Tracker) -> None:
+    """Every run of this sweep gets MLflow's source tags and the three splits as inputs."""
+    tracker.run_tags.update(lineage.source_tags(lineage.code_commit(), lineage.entry_point()))
+    tracker.inputs = lineage.data_inputs(data.source, data.sha256, data.counts, cfg.data)
+
+
+def _progress(
+    cfg: SweepConfig, tracker: Tracker, parent_id: str, earlier: list[TrialRecord]
+) -> Progress:
+    """The bar's state, which also steps the parent's best-so-far metric after each trial."""
+    key = best_so_far_key(cfg.sweep.metric)
+
+    def log_best(step: int, value: float) -> None:
+        tracker.log(parent_id, metrics={key: value}, step=step)
+
+    return Progress(cfg.sweep.metric, earlier, log_best)
+
+
 def _search(
-    cfg: SweepConfig, objective: Objective, trials: Trials, earlier: list[TrialRecord]
+    cfg: SweepConfig,
+    objective: Objective,
+    trials: Trials,
+    earlier: list[TrialRecord],
+    progress: Progress | None = None,
 ) -> str:
     """Run TPE over child runs until a budget ends it; returns why it ended.
 
@@ -138,6 +167,7 @@ def _search(
                 spark=objective.data.train.sparkSession.sparkContext,
                 timeout=s.timeout_s,
                 early_stop=early_stop,
+                progress=progress.bar if progress and s.progress_bar else None,
             )
         else:
             fmin(
@@ -149,7 +179,7 @@ def _search(
                 rstate=rstate,
                 timeout=s.timeout_s,
                 early_stop_fn=early_stop,
-                show_progressbar=s.progress_bar,
+                show_progressbar=progress.bar if progress and s.progress_bar else s.progress_bar,
             )
     except HyperoptAllTrialsFailed:
         pass  # raised by fmin's final argmin; ours below says which trial failed and why
@@ -210,13 +240,16 @@ def _register(
         validation_value=s.best.metrics[s.metric],
         test_metrics=s.test_metrics,
         data_sha256=sha256,
+        description=version_note(s),
     )
     registration = register(tracker.client, cfg.registry, candidate)
+    s.registration = registration
     tracker.log(
         s.parent_run_id,
         tags={
             "sweep.registered_model": f"{registration.name}/{registration.version}",
             "sweep.promotion": registration.reason,
+            NOTE_TAG: parent_note(s),  # now with the registered version
         },
     )
     return registration
@@ -307,5 +340,6 @@ def _log_outcome(tracker: Tracker, s: SweepResult) -> None:
             "sweep.best_model_uri": s.model_uri or "",
             "sweep.best_trial": s.best.number,
             "sweep.end_reason": s.end_reason,
+            NOTE_TAG: parent_note(s),
         },
     )

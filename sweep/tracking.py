@@ -21,14 +21,23 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import mlflow
 import pandas as pd
-from mlflow.entities import Metric, Param, Run, RunStatus, RunTag
+from mlflow.entities import (
+    Dataset,
+    DatasetInput,
+    InputTag,
+    Metric,
+    Param,
+    Run,
+    RunStatus,
+    RunTag,
+)
 from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
 from mlflow.tracking import MlflowClient
@@ -37,6 +46,7 @@ from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME
 
 from sweep.config import TrackingSettings
 from sweep.errors import ConfigError, EnvironmentProblem
+from sweep.lineage import CONTEXT_TAG, DataInput
 from sweep.retry import RetryingClient, RetryPolicy, TrackingUnavailable, redact
 
 log = logging.getLogger(__name__)
@@ -44,6 +54,9 @@ ROLE_TAG = "sweep.role"
 TRIAL_TAG = "sweep.trial"
 ERROR_TAG = "sweep.error"
 PROBE_TIMEOUT_S = 5.0
+# What MLflow's UI reads as the kind of experiment (its "Machine learning" / "GenAI" switch).
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+EXPERIMENT_KIND = "custom_model_development"
 
 
 def probe(uri: str) -> None:
@@ -84,6 +97,9 @@ class Tracker:
     uri: str
     parent_run_id: str | None = None  # a run made for us (by `mlflow run`) to be the parent
     retry: RetryPolicy | None = None
+    # What every run this tracker creates carries: source tags, and the data as dataset inputs.
+    run_tags: dict[str, str] = field(default_factory=dict)
+    inputs: list[DataInput] = field(default_factory=list)
 
     @classmethod
     def connect(cls, cfg: TrackingSettings, parent_run_id: str | None = None) -> Tracker:
@@ -100,7 +116,9 @@ class Tracker:
             experiment = client.get_experiment_by_name(cfg.experiment)
             if experiment is None:
                 experiment_id = client.create_experiment(
-                    cfg.experiment, artifact_location=_artifact_location(cfg.uri, cfg.experiment)
+                    cfg.experiment,
+                    artifact_location=_artifact_location(cfg.uri, cfg.experiment),
+                    tags={EXPERIMENT_KIND_TAG: EXPERIMENT_KIND},
                 )
             elif experiment.lifecycle_stage != "active":
                 raise EnvironmentProblem(
@@ -110,6 +128,8 @@ class Tracker:
                 )
             else:
                 experiment_id = experiment.experiment_id
+                if EXPERIMENT_KIND_TAG not in experiment.tags:
+                    client.set_experiment_tag(experiment_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND)
         except MlflowException as exc:
             raise EnvironmentProblem(
                 f"the tracking store failed: {exc.message}",
@@ -153,11 +173,14 @@ class Tracker:
         tags = {MLFLOW_RUN_NAME: name, **tags}
         if run_id is None:
             run_id = self.client.create_run(
-                self.experiment_id, run_name=name, tags=tags
+                self.experiment_id, run_name=name, tags={**self.run_tags, **tags}
             ).info.run_id
         else:  # resumed (it may have ended KILLED) or made by `mlflow run`: running again
+            # (its source tags stay: `mlflow run` wrote its own)
             self.log(run_id, tags=tags)
             self.client.update_run(run_id, status=RunStatus.to_string(RunStatus.RUNNING))
+        if self.inputs:  # the store skips inputs a resumed run already has
+            self.log_inputs(run_id, self.inputs)
         status = RunStatus.to_string(RunStatus.FAILED)
         try:
             yield run_id
@@ -187,9 +210,9 @@ class Tracker:
                 raise
             raise exc.resumable(run_id) from exc.__cause__
 
-    def child(self, parent_id: str, trial: int) -> Any:
+    def child(self, parent_id: str, trial: int, name: str | None = None) -> Any:
         return self.run(
-            f"trial-{trial:03d}",
+            name or f"trial-{trial:03d}",
             {MLFLOW_PARENT_RUN_ID: parent_id, ROLE_TAG: "trial", TRIAL_TAG: str(trial)},
         )
 
@@ -199,9 +222,10 @@ class Tracker:
         params: Mapping[str, Any] = (),
         metrics: Mapping[str, float] = (),
         tags: Mapping[str, Any] = (),
+        step: int = 0,
     ) -> None:
-        """Log in one batch. MLflow params cannot change; a resumed sweep's changed value (a
-        larger max_evals, a new best) goes to the tag `updated.<param>` instead."""
+        """Log in one batch, metrics at `step`. MLflow params cannot change; a resumed sweep's
+        changed value (a larger max_evals, a new best) goes to the tag `updated.<param>` instead."""
         params, tags = {k: str(v) for k, v in dict(params).items()}, dict(tags)
         if params:
             existing = self.client.get_run(run_id).data.params
@@ -209,9 +233,22 @@ class Tracker:
                 tags[f"updated.{key}"] = params.pop(key)
         self.client.log_batch(
             run_id,
-            metrics=[Metric(k, float(v), _now_ms(), 0) for k, v in dict(metrics).items()],
+            metrics=[Metric(k, float(v), _now_ms(), step) for k, v in dict(metrics).items()],
             params=[Param(k, v) for k, v in params.items()],
             tags=[RunTag(k, str(v)) for k, v in tags.items()],
+        )
+
+    def log_inputs(self, run_id: str, inputs: list[DataInput]) -> None:
+        """The data a run used, as MLflow dataset inputs (one call for all of them)."""
+        self.client.log_inputs(
+            run_id,
+            datasets=[
+                DatasetInput(
+                    Dataset(d.name, d.digest, d.source_type, d.source, d.schema, d.profile),
+                    tags=[InputTag(CONTEXT_TAG, d.context)],
+                )
+                for d in inputs
+            ],
         )
 
     def find_parent(self, ref: str, where: str = "sweep.resume") -> Run:

@@ -1,0 +1,151 @@
+"""What the MLflow UI says about a sweep, as text. Pure: values in, strings out.
+
+The run names are what a chart legend shows, so they say the configuration; the descriptions are
+MLflow's run note (`mlflow.note.content`) and the registered version's description, rendered as
+Markdown by the UI. Nothing here talks to MLflow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from sweep.retry import redact
+
+if TYPE_CHECKING:  # runner imports this module
+    from sweep.objective import TrialRecord
+    from sweep.registry import Registration
+    from sweep.runner import SweepResult
+
+NOTE_TAG = "mlflow.note.content"  # MLflow's run description
+# Where `mlflow ui` opens an experiment: its workflow switch, kept in the page's query string.
+RUNS_VIEW = "?workflowType=machine_learning"
+TOP = 5
+
+# How a Spark parameter reads in a run name: a letter before numbers; choices show their value.
+SHORT = {
+    "maxDepth": "d",
+    "maxBins": "b",
+    "minInstancesPerNode": "n",
+    "minInfoGain": "g",
+    "minWeightFractionPerNode": "w",
+}
+
+
+def best_so_far_key(metric: str) -> str:
+    """The parent's stepped metric: the best validation value after each trial (step = trial)."""
+    return f"best_so_far_{metric}"
+
+
+def trial_name(
+    number: int, params: Mapping[str, Any], max_evals: int = 100, order: Sequence[str] = ()
+) -> str:
+    """`t05 d30 b139 entropy`: trial number first (zero-padded to the budget, so names sort),
+    then each parameter, those in `order` (the search space's) first."""
+    width = max(2, len(str(max(max_evals - 1, 0))))
+    parts = [f"t{number:0{width}d}"]
+    names = [*(n for n in order if n in params), *(n for n in params if n not in order)]
+    for name, value in ((n, params[n]) for n in names):
+        if name not in SHORT:
+            parts.append(str(value))
+        elif isinstance(value, float):
+            parts.append(f"{SHORT[name]}{value:.3g}")
+        else:
+            parts.append(f"{SHORT[name]}{value}")
+    return " ".join(parts)
+
+
+def run_link(tracking_uri: str, experiment_id: str, run_id: str) -> str:
+    """A link to a run in the MLflow UI: absolute for a server, page-relative otherwise (the UI
+    renders the link on its own page, so `#/...` stays inside it)."""
+    path = f"#/experiments/{experiment_id}/runs/{run_id}"
+    if tracking_uri.startswith(("http://", "https://")):
+        return f"{redact(tracking_uri).rstrip('/')}/{path}"
+    return path
+
+
+def version_link(name: str, version: int) -> str:
+    return f"#/models/{quote(name, safe='')}/versions/{version}"
+
+
+def runs_page(tracking_uri: str, experiment_id: str) -> str:
+    """The experiment's runs table (not the GenAI overview the UI opens by default)."""
+    base = redact(tracking_uri).rstrip("/") if tracking_uri.startswith("http") else ""
+    return f"{base or 'http://127.0.0.1:5000'}/#/experiments/{experiment_id}/runs{RUNS_VIEW}"
+
+
+def parent_note(s: SweepResult) -> str:
+    """The parent run's description: the terminal summary's essentials, in Markdown."""
+    best, metric = s.best, s.metric
+    failed = len(s.trials) - len(s.finished)
+    lines = [
+        f"**Best: trial {best.number}** ([{best.name or best.run_id}]"
+        f"({run_link(s.tracking_uri, s.experiment_id, best.run_id)})), "
+        f"validation {metric} **{best.metrics[metric]:.4f}**, "
+        f"test {metric} **{s.test_metrics[metric]:.4f}**",
+        "",
+        f"- best parameters: {_params(best.params)}",
+        f"- validation: {_metrics(best.metrics)}",
+        f"- test: {_metrics(s.test_metrics)}",
+        f"- trials: {len(s.finished)} finished, {failed} failed; ended by {s.end_reason} "
+        f"after {s.wall_seconds:.0f} s",
+        "- rows: " + ", ".join(f"{k} {v:,}" for k, v in s.data_counts.items()),
+    ]
+    if s.registration:
+        lines.append(f"- registered: {registration_line(s.registration)}")
+    return "\n".join([*lines, "", *top_table(s.trials, metric)])
+
+
+def registration_line(reg: Registration) -> str:
+    verdict = (
+        f"now @{reg.alias}" if reg.promoted else f"@{reg.alias} stays on v{reg.champion_version}"
+    )
+    link = version_link(reg.name, reg.version)
+    return f"[{reg.name} v{reg.version}]({link}), {verdict} ({reg.reason})"
+
+
+def version_note(s: SweepResult) -> str:
+    """The registered version's description: what won, by how much, and a link to its sweep."""
+    best, metric = s.best, s.metric
+    sweep = run_link(s.tracking_uri, s.experiment_id, s.parent_run_id)
+    return "\n".join(
+        [
+            f"Trial {best.number} of [sweep {s.parent_run_id}]({sweep}): "
+            f"validation {metric} {best.metrics[metric]:.4f}, "
+            f"test {metric} {s.test_metrics[metric]:.4f}.",
+            "",
+            f"- parameters: {_params(best.params)}",
+            f"- test: {_metrics(s.test_metrics)}",
+            f"- {len(s.finished)} of {len(s.trials)} trials finished; ended by {s.end_reason}",
+        ]
+    )
+
+
+def top_table(trials: list[TrialRecord], metric: str, n: int = TOP) -> list[str]:
+    """The n best finished trials as a Markdown table, best first."""
+    done = sorted(
+        (t for t in trials if t.status == "ok"), key=lambda t: t.metrics[metric], reverse=True
+    )[:n]
+    if not done:
+        return []
+    names = list(done[0].params)
+    rows = [
+        ["trial", f"validation {metric}", *names, "fit s"],
+        ["--:", "--:", *("--:" for _ in names), "--:"],
+        *(
+            [str(t.number), f"{t.metrics[metric]:.4f}", *(str(t.params.get(k)) for k in names),
+             f"{t.fit_seconds:.1f}"]
+            for t in done
+        ),
+    ]  # fmt: skip
+    title = f"Top {len(done)} of {sum(t.status == 'ok' for t in trials)} finished trials:"
+    return [title, "", *("| " + " | ".join(row) + " |" for row in rows)]
+
+
+def _params(params: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in params.items())
+
+
+def _metrics(metrics: Mapping[str, float]) -> str:
+    return ", ".join(f"{k} {v:.4f}" for k, v in metrics.items())
