@@ -5,6 +5,7 @@ from __future__ import annotations
 from sweep.objective import TrialRecord
 from sweep.retry import redact
 from sweep.runner import SweepResult
+from sweep.story import runs_page
 
 TOP = 5
 
@@ -48,7 +49,7 @@ def summary(result: SweepResult) -> str:
     lines += ["", *top_trials(result.trials, metric), ""]
     lines += [
         f"Selected on validation {metric}. Compare the runs in the MLflow UI:",
-        f"  {_browse(result.tracking_uri)}",
+        *_browse(result.tracking_uri, result.experiment_id),
     ]
     return "\n".join(lines)
 
@@ -81,8 +82,12 @@ def _env(uri: str) -> str:
     return f"MLFLOW_TRACKING_URI={redact(uri)} " if _is_server(uri) else ""
 
 
-def _browse(uri: str) -> str:
-    return f"open {redact(uri)}" if _is_server(uri) else f"mlflow ui --backend-store-uri {uri}"
+def _browse(uri: str, experiment_id: str) -> list[str]:
+    """How to open the runs table (the UI opens an experiment on its GenAI overview)."""
+    page = runs_page(uri, experiment_id)
+    if _is_server(uri):
+        return [f"  open {page}"]
+    return [f"  mlflow ui --backend-store-uri {uri}", f"  then open {page}"]
 
 
 def _metrics(metrics: dict[str, float]) -> str:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # runner imports this module
 NOTE_TAG = "mlflow.note.content"  # MLflow's run description
 # Where `mlflow ui` opens an experiment: its workflow switch, kept in the page's query string.
 RUNS_VIEW = "?workflowType=machine_learning"
+LOCAL_UI = "http://127.0.0.1:5000"  # where `mlflow ui` listens by default
 TOP = 5
 
 # How a Spark parameter reads in a run name: a letter before numbers; choices show their value.
@@ -69,10 +70,13 @@ def version_link(name: str, version: int) -> str:
     return f"#/models/{quote(name, safe='')}/versions/{version}"
 
 
-def runs_page(tracking_uri: str, experiment_id: str) -> str:
-    """The experiment's runs table (not the GenAI overview the UI opens by default)."""
-    base = redact(tracking_uri).rstrip("/") if tracking_uri.startswith("http") else ""
-    return f"{base or 'http://127.0.0.1:5000'}/#/experiments/{experiment_id}/runs{RUNS_VIEW}"
+def runs_page(tracking_uri: str, experiment_id: str, local_ui: str = LOCAL_UI) -> str:
+    """The experiment's runs table, not the GenAI overview MLflow 3.17's UI opens on (it reads
+    the workflow from the page's query string and ignores the experiment-kind tag). A server
+    serves its own UI; a local store is browsed with `mlflow ui` at `local_ui`."""
+    server = tracking_uri.startswith(("http://", "https://"))
+    base = redact(tracking_uri).rstrip("/") if server else local_ui.rstrip("/")
+    return f"{base}/#/experiments/{experiment_id}/runs{RUNS_VIEW}"
 
 
 def parent_note(s: SweepResult) -> str:

@@ -1,5 +1,8 @@
 """The sweep end to end, in-process: real local Spark, a real SQLite MLflow store."""
 
+import json
+import re
+
 import mlflow
 import pandas as pd
 from mlflow.tracking import MlflowClient
@@ -110,3 +113,43 @@ def test_same_seed_same_trials_different_seed_different_trials(compose_cfg, spar
     first = params_of(1)
     assert params_of(1) == first
     assert [p for p, _ in params_of(2)] != [p for p, _ in first]
+
+
+def test_the_ui_story_reads_back_through_mlflows_api(smoke_sweep):
+    """What `mlflow ui` shows comes from these: inputs, source tags, run names, descriptions, the
+    stepped best-so-far metric and the experiment-kind tag (see tests/test_mlflow_ui.py)."""
+    cfg, result, client = smoke_sweep
+    parent, children = sweep_runs(client, result)
+    for run in [parent, *children]:
+        inputs = run.inputs.dataset_inputs
+        contexts = {i.tags[0].key: i.tags[0].value for i in inputs}.values()
+        assert sorted(contexts) == ["test", "train", "validation"]
+        assert {i.dataset.name for i in inputs} == {"synthetic-covtype"}
+        assert (
+            json.loads(inputs[0].dataset.profile)["file_sha256"]
+            == parent.data.params["data_sha256"]
+        )
+        tags = run.data.tags
+        assert tags["mlflow.source.type"] == "LOCAL" and tags["mlflow.source.name"]
+        assert re.fullmatch(r"[0-9a-f]{40}", tags.get("mlflow.source.git.commit", "0" * 40))
+    for child in children:
+        number = int(child.data.tags["sweep.trial"])
+        p = child.data.params
+        name = f"t{number:02d} d{p['maxDepth']} b{p['maxBins']} {p['impurity']}"
+        assert child.info.run_name == name
+    note = parent.data.tags["mlflow.note.content"]
+    best = ", ".join(f"{k}={v}" for k, v in result.best.params.items())
+    assert f"best parameters: {best}" in note and "| trial | validation accuracy |" in note
+    assert f"{result.registration.name} v{result.registration.version}" in note
+    assert "ended by max_evals" in note
+    history = client.get_metric_history(result.parent_run_id, "best_so_far_accuracy")
+    assert [m.step for m in history] == list(range(cfg.sweep.max_evals))
+    values = [m.value for m in history]
+    assert values == sorted(values) and values[-1] == result.best.metrics["accuracy"]
+    version = client.get_model_version(result.registration.name, result.registration.version)
+    assert f"sweep {result.parent_run_id}" in version.description
+    assert f"#/experiments/{result.experiment_id}/runs/{result.parent_run_id}" in (
+        version.description
+    )
+    experiment = client.get_experiment(result.experiment_id)
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
