@@ -31,6 +31,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 VIEWPORT = {"width": 1500, "height": 900}
+# The charts are Plotly's; each drawn one has a `.main-svg`, while loading only a spinner.
+PLOTS_DRAWN = "n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n"
+EXPANDER = "runnamecellrenderer"  # the run-name cell's expand button (its component id)
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +89,7 @@ def test_runs_table_shows_configurations_data_and_the_registered_winner(
     cfg, result, _ = smoke_sweep
     # The summary's link, pointed at this UI: the runs table, not the GenAI overview.
     open_page(page, runs_page(result.tracking_uri, result.experiment_id, ui), "smoke-sweep")
-    page.locator("[role=gridcell] button[data-component-id*='runnamecellrenderer']").first.click()
+    expand(page, result.trials[0].name)
     for trial in result.trials:
         page.get_by_text(trial.name, exact=True).first.wait_for()
     assert re.fullmatch(r"t00 d\d+ b\d+ (gini|entropy)", result.trials[0].name)
@@ -107,6 +110,16 @@ def test_runs_table_shows_configurations_data_and_the_registered_winner(
     page.screenshot(path=shots / "ui-runs.png")
 
 
+def expand(page, child_name: str) -> None:
+    """Expand the parent row into its children (the UI remembers it: only when collapsed)."""
+    from playwright.sync_api import TimeoutError
+
+    try:
+        page.get_by_text(child_name, exact=True).first.wait_for(timeout=3000)
+    except TimeoutError:
+        page.locator(f"[role=gridcell] button[data-component-id*='{EXPANDER}']").first.click()
+
+
 def show_column(page, name: str) -> None:
     page.get_by_role("button", name="Columns").click()
     page.get_by_placeholder("Search columns").fill(name)
@@ -119,12 +132,13 @@ def show_column(page, name: str) -> None:
 def test_chart_view_draws_named_trials_and_the_search_history(page, ui, smoke_sweep, shots):
     cfg, result, _ = smoke_sweep
     open_page(page, runs_page(result.tracking_uri, result.experiment_id, ui), "smoke-sweep")
-    page.locator("[role=gridcell] button[data-component-id*='runnamecellrenderer']").first.click()
+    expand(page, result.trials[0].name)
     page.locator("label:has(input[name=runs-view-mode][value=CHART])").click()
     history = best_so_far_key(cfg.sweep.metric)
     page.get_by_text(history, exact=True).first.wait_for()
-    # Once in the run list on the left, and at least once in a chart's legend.
-    assert page.get_by_text(result.trials[0].name, exact=True).count() >= 2
+    # Once in the run list on the left, and again in a chart's legend.
+    page.get_by_text(result.trials[0].name, exact=True).nth(1).wait_for()
+    page.wait_for_function(PLOTS_DRAWN, arg=6)
     page.screenshot(path=shots / "ui-charts.png")
 
     page.get_by_role("button", name="Add chart").first.click()
@@ -150,9 +164,11 @@ def test_parent_description_tells_the_outcome(page, ui, smoke_sweep, shots):
     page.get_by_text(f"best parameters: {best}").wait_for()
     page.get_by_text(f"Top {min(5, len(result.trials))} of").wait_for()
     assert page.get_by_role("link", name=result.best.name).count() >= 1
-    page.get_by_role("heading", name="Description").or_(
-        page.get_by_text("Description", exact=True)
-    ).first.scroll_into_view_if_needed()
+    page.get_by_role("link", name=result.trials[-1].name).first.wait_for()  # "Child runs"
+    more = page.get_by_text("Show more", exact=True)
+    if more.count():  # the UI folds a long description
+        more.first.click()
+    page.get_by_text(f"ended by {result.end_reason}").wait_for()
     page.screenshot(path=shots / "ui-parent.png")
 
 
@@ -162,7 +178,18 @@ def test_registered_version_describes_and_links_its_sweep(page, ui, smoke_sweep,
     url = f"{ui}/#/models/{reg.name}/versions/{reg.version}{RUNS_VIEW}"
     open_page(page, url, f"sweep {result.parent_run_id}")
     page.get_by_text(f"Trial {result.best.number} of").wait_for()
+    page.get_by_text(reg.alias, exact=True).first.wait_for()
+    page.get_by_text(result.best.name, exact=True).first.wait_for()  # the source run
     page.screenshot(path=shots / "ui-version.png")
-    page.get_by_role("link", name=f"sweep {result.parent_run_id}").click()
-    page.wait_for_url(re.compile(f"runs/{result.parent_run_id}"))
-    page.get_by_text("best parameters").first.wait_for()
+    link = page.get_by_role("link", name=f"sweep {result.parent_run_id}")
+    sweep = f"#/experiments/{result.experiment_id}/runs/{result.parent_run_id}"
+    assert link.get_attribute("href").endswith(sweep)
+    if link.get_attribute("target") == "_blank":  # the UI opens description links in a tab
+        with page.context.expect_page() as opened:
+            link.click()
+        target = opened.value
+    else:
+        link.click()
+        target = page
+    target.wait_for_url(re.compile(f"runs/{result.parent_run_id}"))
+    target.get_by_text("best parameters").first.wait_for()
