@@ -92,3 +92,7 @@ def test_parallel_trials_are_complete_and_correctly_parented(compose_cfg, spark)
         assert {"accuracy", "f1", "fit_seconds", "num_nodes"} <= set(child.data.metrics)
     best = max(c.data.metrics["accuracy"] for c in children)
     assert result.best.metrics["accuracy"] == best and result.model_uri  # ties: either one
+    history = client.get_metric_history(parent.info.run_id, "best_so_far_accuracy")
+    assert (
+        sorted(m.step for m in history) == list(range(6)) and max(m.value for m in history) == best
+    )

@@ -84,6 +84,17 @@ def test_killed_sweep_resumes_to_exactly_max_evals(tmp_path, tracking_uri, compo
     best = max(finished, key=lambda r: r.data.metrics["accuracy"])
     assert result.best.run_id == best.info.run_id
     assert result.parent_run_id == parent.info.run_id
+    # The UI's story goes on: names by number and configuration, one best-so-far step per trial.
+    assert all(
+        r.info.run_name.startswith(f"t{int(r.data.tags['sweep.trial']):02d} d") for r in runs
+    )
+    history = MlflowClient(tracking_uri).get_metric_history(
+        parent.info.run_id, "best_so_far_accuracy"
+    )
+    steps = sorted(history, key=lambda m: m.step)
+    assert {int(r.data.tags["sweep.trial"]) for r in finished} <= {m.step for m in steps}
+    assert [m.value for m in steps] == sorted(m.value for m in steps)
+    assert steps[-1].value == result.best.metrics["accuracy"]
 
 
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])

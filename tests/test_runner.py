@@ -122,7 +122,7 @@ def test_the_ui_story_reads_back_through_mlflows_api(smoke_sweep):
     parent, children = sweep_runs(client, result)
     for run in [parent, *children]:
         inputs = run.inputs.dataset_inputs
-        contexts = {i.tags[0].key: i.tags[0].value for i in inputs}.values()
+        contexts = [t.value for i in inputs for t in i.tags if t.key == "mlflow.data.context"]
         assert sorted(contexts) == ["test", "train", "validation"]
         assert {i.dataset.name for i in inputs} == {"synthetic-covtype"}
         assert (
