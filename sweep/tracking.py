@@ -35,6 +35,7 @@ from mlflow.tracking import MlflowClient
 from mlflow.types import ColSpec, Schema
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME
 
+from sweep import sqlite_store
 from sweep.config import TrackingSettings
 from sweep.errors import ConfigError, EnvironmentProblem
 from sweep.retry import RetryingClient, RetryPolicy, TrackingUnavailable, redact
@@ -129,6 +130,11 @@ class Tracker:
                 fix="Use a number of seconds >= 0 (0: no retries)",
             )
         probe(uri)
+        db = _sqlite_path(uri)
+        if db is not None:  # before MLflow opens it: MLflow's own creation is not concurrency-safe
+            sqlite_store.ensure_schema(db)
+            # MLflow logs a busy database's traceback before raising; the retry says it in a line.
+            logging.getLogger("mlflow.store.db.utils").addFilter(_drop_busy_traceback)
         if urlparse(uri).scheme in ("http", "https"):
             # One retry policy, ours: MLflow's own (7 retries, up to ~4 min per call) would
             # multiply it. A value the user set wins.
@@ -330,6 +336,10 @@ def _sqlite_path(uri: str) -> Path | None:
     """sqlite:///mlflow.db → ./mlflow.db, sqlite:////abs/mlflow.db → /abs/mlflow.db (resolved)."""
     prefix = "sqlite:///"
     return Path(uri[len(prefix) :]).expanduser().resolve() if uri.startswith(prefix) else None
+
+
+def _drop_busy_traceback(record: logging.LogRecord) -> bool:
+    return not str(record.msg).startswith("SQLAlchemy database error")
 
 
 def _one_line(exc: BaseException) -> str:
