@@ -249,7 +249,7 @@ def _log_setup(cfg: SweepConfig, data: PreparedData, tracker: Tracker, parent_id
             "data_sha256": data.sha256 or "unknown",
             **{f"rows_{k}": v for k, v in data.counts.items()},
         },
-        tags={"sweep.search_space": search_space_tag(cfg.search)},
+        tags={"sweep.search_space": search_space_tag(cfg.search), "sweep.data_cache": data.cache},
     )
 
 

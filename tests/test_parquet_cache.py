@@ -1,4 +1,6 @@
 import gzip
+import json
+import re
 
 import pytest
 
@@ -40,11 +42,13 @@ def test_second_run_reads_the_stored_splits_and_gets_the_same_data(spark, tmp_pa
     cfg = settings(covtype_file(tmp_path), tmp_path)
     with prepared(spark, cfg, progress=False) as first:
         target = parquet_cache.folder(cfg, first.sha256)
-        assert parquet_cache.complete(target)
+        assert parquet_cache.problem(target, parquet_cache.key(cfg, first.sha256)) is None
+        assert first.cache == "stored"
         assert all(f.startswith(f"file://{target}/split=train") for f in first.train.inputFiles())
         before, stored = snapshot(first), stored_files(tmp_path)
     assert stored and not list(target.parent.glob("*.tmp-*"))
     with prepared(spark, cfg, progress=False) as second:
+        assert second.cache == "read"
         assert snapshot(second) == before
         assert second.train.rdd.getNumPartitions() == cfg.partitions
     assert stored_files(tmp_path) == stored  # read, not rewritten
@@ -80,3 +84,52 @@ def test_an_empty_split_is_the_same_clear_error_with_the_cache(spark, tmp_path):
             prepared(spark, cfg, progress=False),
         ):
             pass
+
+
+def _train_part(target):
+    return max((target / "split=train").glob("*.parquet"), key=lambda p: p.stat().st_size)
+
+
+def _truncate(path):
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _same_size_fewer_rows(target):
+    """A part file rewritten with the same size (a bad copy): only the row check can tell."""
+    manifest = json.loads((target / parquet_cache.MANIFEST).read_text())
+    manifest["rows"]["train"] += 1
+    (target / parquet_cache.MANIFEST).write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize(
+    ("damage", "why"),
+    [
+        (lambda t: _train_part(t).unlink(), r"split=train/part-.*\.parquet is missing"),
+        (lambda t: _truncate(_train_part(t)), r"split=train/part-.*bytes, the manifest says"),
+        (lambda t: (t / "split=train" / "stray.parquet").write_bytes(b"x"), "not in the manifest"),
+        (lambda t: (t / parquet_cache.MANIFEST).unlink(), "manifest is missing or unreadable"),
+        (_same_size_fewer_rows, r"Spark read \[\d+, \d+, \d+\] rows, its manifest says"),
+    ],
+)
+def test_a_damaged_entry_is_never_trained_on_but_rebuilt_with_the_reason(
+    spark, tmp_path, caplog, damage, why
+):
+    cfg = settings(covtype_file(tmp_path), tmp_path)
+    with prepared(spark, cfg, progress=False) as first:
+        target = parquet_cache.folder(cfg, first.sha256)
+        counts, before = first.counts, snapshot(first)
+    damage(target)
+    with prepared(spark, cfg, progress=False) as second:
+        assert re.match(f"rebuilt: .*{why}", second.cache), second.cache
+        assert second.counts == counts and snapshot(second) == before
+    assert re.search(f"cache entry .* is damaged .*{why}", caplog.text)
+    assert parquet_cache.problem(target, parquet_cache.key(cfg, first.sha256)) is None
+    assert sorted(p.name for p in target.parent.iterdir()) == [target.name]  # nothing left over
+
+
+def test_an_entry_built_from_other_settings_is_not_used(spark, tmp_path):
+    cfg = settings(covtype_file(tmp_path), tmp_path)
+    with prepared(spark, cfg, progress=False) as first:
+        target = parquet_cache.folder(cfg, first.sha256)
+    other = parquet_cache.key(cfg, first.sha256) | {"seed": 99}
+    assert "it was built from" in parquet_cache.problem(target, other)
