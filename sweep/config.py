@@ -36,6 +36,7 @@ class SweepSettings:
     progress_bar: bool = True
     max_failures: int | None = 5  # failed trials tolerated before the sweep aborts; null: any
     timeout_s: float | None = None  # wall-clock budget of the search; no new trial after it
+    trial_timeout_s: float | None = None  # one trial's budget: its Spark jobs cancelled, FAILED
     early_stop_rounds: int | None = None  # stop when the best has not improved for this many
     resume: str | None = None  # a parent run id, or "last"
     resume_force: bool = False  # resume even if the search space or data changed
@@ -180,6 +181,12 @@ def validate(cfg: SweepConfig) -> None:
         s.timeout_s is None or s.timeout_s > 0,
         "sweep.timeout_s",
         s.timeout_s,
+        "a number of seconds > 0, or null",
+    )
+    _check(
+        s.trial_timeout_s is None or s.trial_timeout_s > 0,
+        "sweep.trial_timeout_s",
+        s.trial_timeout_s,
         "a number of seconds > 0, or null",
     )
     _check(

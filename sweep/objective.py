@@ -19,6 +19,7 @@ from sweep.retry import TrackingUnavailable
 from sweep.space import to_spark_params
 from sweep.tracking import Tracker
 from sweep.trial import TrialResult, run_trial
+from sweep.trial_timeout import time_limit
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class Objective:
     ):
         self.cfg, self.data, self.tracker, self.parent_id = cfg, data, tracker, parent_id
         self.stop = stop
+        self.spark = data.train.sparkSession.sparkContext
         self.lock = threading.Lock()
         self.next_number = first_number
         self.records: list[TrialRecord] = []
@@ -82,9 +84,10 @@ class Objective:
                 self.records.append(record)
                 self.tracker.log(run_id, params=params)
                 try:
-                    result = run_trial(
-                        self.data.train, self.data.validation, params, self.cfg.model
-                    )
+                    with time_limit(self.spark, self.cfg.sweep.trial_timeout_s, f"trial-{number}"):
+                        result = run_trial(
+                            self.data.train, self.data.validation, params, self.cfg.model
+                        )
                 except Exception:
                     self.stop.raise_if_requested()  # cancelled by a signal: KILLED, not FAILED
                     raise
