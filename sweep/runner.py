@@ -70,14 +70,16 @@ def run_sweep(
 ) -> SweepResult:
     """The whole sweep; `stop` (set by a signal, see sweep.interrupts) ends it KILLED."""
     started = time.perf_counter()
+    stop = stop or StopRequest()
     with prepared(spark, cfg.data, progress=cfg.sweep.progress_bar) as data:
+        stop.raise_if_requested()  # a signal during the preparation: no parent run at all
         prepare_seconds = time.perf_counter() - started
         history = load_history(tracker, cfg, data.sha256) if cfg.sweep.resume else None
         resume_id = history.parent_run_id if history else None
         with tracker.parent(cfg.sweep.run_name, resume=resume_id) as parent_id:
             _log_setup(cfg, data, tracker, parent_id)
             first = history.next_number if history else 0
-            objective = Objective(cfg, data, tracker, parent_id, stop or StopRequest(), first)
+            objective = Objective(cfg, data, tracker, parent_id, stop, first)
             earlier = history.finished if history else []
             end_reason = _search(cfg, objective, history.trials if history else Trials(), earlier)
             best, result = _winner(cfg, data, objective, earlier)

@@ -1,6 +1,11 @@
 import gzip
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -8,6 +13,8 @@ from sweep import covtype, parquet_cache
 from sweep.config import DataSettings
 from sweep.data import prepared
 from sweep.errors import DataError
+from tests.conftest import FULL, QUICK
+from tests.test_cli import all_runs, sweep
 
 
 def covtype_file(tmp_path, rows=1500, seed=1, bad_line=None):
@@ -133,3 +140,51 @@ def test_an_entry_built_from_other_settings_is_not_used(spark, tmp_path):
         target = parquet_cache.folder(cfg, first.sha256)
     other = parquet_cache.key(cfg, first.sha256) | {"seed": 99}
     assert "it was built from" in parquet_cache.problem(target, other)
+
+
+@pytest.mark.slow
+def test_the_cli_rebuilds_a_damaged_entry_and_the_parent_records_it(spark, tmp_path, tracking_uri):
+    path = covtype_file(tmp_path, rows=3000)
+    cfg = settings(path, tmp_path)
+    with prepared(spark, cfg, progress=False) as first:  # the entry a first sweep would leave
+        target, counts = parquet_cache.folder(cfg, first.sha256), first.counts
+    _train_part(target).unlink()
+    done = sweep(
+        *QUICK, "sweep.max_evals=1", "data=covtype", f"data.path={path}",
+        f"data.cache_dir={tmp_path / 'cache'}", cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert re.search(
+        r"cache entry .* is damaged \(split=train/part-.* is missing\)", done.stdout + done.stderr
+    )
+    [parent] = [r for r in all_runs(tracking_uri) if r.data.tags.get("sweep.role") == "parent"]
+    assert parent.data.tags["sweep.data_cache"].startswith("rebuilt: split=train/part-")
+    assert int(parent.data.params["rows_train"]) == counts["train"]  # all of them, not a part
+
+
+@pytest.mark.slow
+def test_sigterm_during_a_first_preparation_leaves_no_entry_and_no_run(tmp_path, tracking_uri):
+    """On the full Covtype data where it is available (the first preparation takes ~45 s),
+    else on a 300,000-row file written here."""
+    path = FULL if FULL.is_file() else covtype_file(tmp_path, rows=300_000)
+    cache = tmp_path / "cache"
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "sweep", *QUICK, "data=covtype", f"data.path={path}",
+            f"data.cache_dir={cache}", f"hydra.run.dir={tmp_path}/out",
+        ],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    deadline = time.monotonic() + 300
+    while not list(cache.glob("parquet/*.tmp-*")):  # the write of the splits has begun
+        assert process.poll() is None, process.stderr.read()[-3000:]
+        assert time.monotonic() < deadline, "the preparation never started writing"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 143, stderr[-3000:]
+    assert "interrupted by SIGTERM before the search started" in stderr
+    assert "Traceback" not in stderr
+    assert list((cache / "parquet").iterdir()) == []  # no entry, no scratch folder
+    assert all_runs(tracking_uri) == []  # the parent opens after the preparation
