@@ -16,7 +16,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from sweep.errors import ConfigError
+from sweep.errors import ConfigError, first_line
 
 METRICS = ("accuracy", "f1")
 LOG_MODELS = ("best", "all", "none")
@@ -132,7 +132,7 @@ def load(cfg: DictConfig) -> SweepConfig:
     except OmegaConfBaseException as exc:
         key = getattr(exc, "full_key", None) or "config"
         raise ConfigError(
-            str(exc).splitlines()[0], where=key, fix="Check the value's type and spelling"
+            first_line(exc), where=key, fix="Check the value's type and spelling"
         ) from exc
     if not isinstance(typed, SweepConfig):  # composed without the schema
         raise ConfigError("config was not composed from base_config", where="defaults")

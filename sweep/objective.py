@@ -13,7 +13,7 @@ from hyperopt import STATUS_FAIL, STATUS_OK
 
 from sweep.config import SweepConfig
 from sweep.data import PreparedData
-from sweep.errors import TooManyFailures
+from sweep.errors import TooManyFailures, one_line
 from sweep.interrupts import StopRequest
 from sweep.retry import TrackingUnavailable
 from sweep.space import to_spark_params
@@ -107,7 +107,7 @@ class Objective:
 
     def _failed(self, record: TrialRecord, exc: Exception) -> dict[str, Any]:
         record.status = "fail"
-        record.error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}"[:500]
+        record.error = one_line(exc)
         self.tracker.log_text(record.run_id, traceback.format_exc(), "error.txt")
         log.warning("Trial %d failed: %s", record.number, record.error)
         limit = self.cfg.sweep.max_failures

@@ -22,7 +22,7 @@ from urllib.parse import urlparse, urlunparse
 import requests
 from mlflow.exceptions import MlflowException
 
-from sweep.errors import EnvironmentProblem
+from sweep.errors import EnvironmentProblem, first_line
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -170,7 +170,7 @@ class RetryingClient:
 
 def _short(exc: BaseException) -> str:
     """One line, without the long urllib3 chain MLflow puts in its message."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = first_line(exc)
     markers = ("Connection refused", "Connection reset", "timed out", "Remote end closed")
     for marker in (*markers, "database is locked"):
         if marker in text:

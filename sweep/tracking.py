@@ -37,7 +37,7 @@ from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME
 
 from sweep import sqlite_store
 from sweep.config import TrackingSettings
-from sweep.errors import ConfigError, EnvironmentProblem
+from sweep.errors import ConfigError, EnvironmentProblem, one_line
 from sweep.retry import RetryingClient, RetryPolicy, TrackingUnavailable, redact
 
 log = logging.getLogger(__name__)
@@ -173,7 +173,7 @@ class Tracker:
             raise
         except Exception as exc:
             if self.reachable:
-                self.client.set_tag(run_id, ERROR_TAG, _one_line(exc))
+                self.client.set_tag(run_id, ERROR_TAG, one_line(exc))
             raise
         finally:
             # An unreachable server keeps the run RUNNING; resuming the sweep closes it.
@@ -340,11 +340,6 @@ def _sqlite_path(uri: str) -> Path | None:
 
 def _drop_busy_traceback(record: logging.LogRecord) -> bool:
     return not str(record.msg).startswith("SQLAlchemy database error")
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}"[:500]
 
 
 def _now_ms() -> int:
