@@ -157,7 +157,9 @@ def _search(
         pass  # raised by fmin's final argmin; ours below says which trial failed and why
     except KeyboardInterrupt as exc:
         finished = len(earlier) + sum(r.status == "ok" for r in objective.records)
-        objective.tracker.log(objective.parent_id, tags={"sweep.end_reason": "interrupted"})
+        objective.tracker.log_while_failing(
+            objective.parent_id, tags={"sweep.end_reason": "interrupted"}
+        )
         raise Interrupted(
             getattr(exc, "signum", signal.SIGINT),
             objective.parent_id,
@@ -165,11 +167,15 @@ def _search(
             len(objective.failed),
         ) from exc
     except TooManyFailures:
-        objective.tracker.log(objective.parent_id, tags={"sweep.end_reason": "failures"})
+        objective.tracker.log_while_failing(
+            objective.parent_id, tags={"sweep.end_reason": "failures"}
+        )
         raise
     if objective.best is None and not earlier:
         first = objective.records[0].error if objective.records else "no trial ran"
-        objective.tracker.log(objective.parent_id, tags={"sweep.end_reason": "failures"})
+        objective.tracker.log_while_failing(
+            objective.parent_id, tags={"sweep.end_reason": "failures"}
+        )
         raise AllTrialsFailed(
             f"all {len(objective.records)} trials failed; the first: {first}",
             where="sweep",

@@ -172,13 +172,30 @@ class Tracker:
             status = RunStatus.to_string(RunStatus.KILLED)
             raise
         except Exception as exc:
-            if self.reachable:
-                self.client.set_tag(run_id, ERROR_TAG, one_line(exc))
+            self._while_failing(self.client.set_tag, run_id, ERROR_TAG, one_line(exc))
             raise
         finally:
             # An unreachable server keeps the run RUNNING; resuming the sweep closes it.
-            if self.reachable:
-                self.client.set_terminated(run_id, status)
+            if status == RunStatus.to_string(RunStatus.FINISHED):
+                if self.reachable:
+                    self.client.set_terminated(run_id, status)
+            else:
+                self._while_failing(self.client.set_terminated, run_id, status)
+
+    def log_while_failing(self, run_id: str, **what: Any) -> None:
+        """`log` from an error or signal handler: it must not replace the error being handled."""
+        self._while_failing(self.log, run_id, **what)
+
+    def _while_failing(self, write: Any, run_id: str, *args: Any, **kwargs: Any) -> None:
+        """A write made while an error or a signal is on its way out. A tracking error here (the
+        server went away) is a warning, never the error the user sees: an Interrupted must still
+        exit 130, not 2."""
+        if not self.reachable:
+            return
+        try:
+            write(run_id, *args, **kwargs)
+        except Exception as exc:
+            log.warning("Could not record the end of run %s: %s", run_id, one_line(exc))
 
     @contextmanager
     def parent(self, name: str, resume: str | None = None) -> Iterator[str]:
