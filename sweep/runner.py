@@ -124,6 +124,9 @@ def _search(
             return stalled(losses, s.early_stop_rounds), []
 
     done_before = len(trials.trials)
+    # max_evals counts every finished earlier trial, also those a forced resume's new space
+    # leaves out of TPE's history (`trials` holds only the ones inside it).
+    budget = done_before + max(0, s.max_evals - len(earlier))
     algo = partial(tpe.suggest, n_startup_jobs=s.n_startup_jobs)
     # A resumed sweep draws from a different stream, or it would repeat its first trials.
     rstate = np.random.default_rng([s.seed, done_before] if done_before else s.seed)
@@ -134,7 +137,7 @@ def _search(
                 build_space(cfg.search),
                 algo,
                 trials,
-                max_evals=s.max_evals,
+                max_evals=budget,
                 parallelism=s.parallelism,
                 rstate=rstate,
                 spark=objective.data.train.sparkSession.sparkContext,
@@ -146,7 +149,7 @@ def _search(
                 objective,
                 build_space(cfg.search),
                 algo=algo,
-                max_evals=s.max_evals,
+                max_evals=budget,
                 trials=trials,
                 rstate=rstate,
                 timeout=s.timeout_s,
@@ -181,7 +184,7 @@ def _search(
             where="sweep",
             fix="See the error.txt artifact of a failed trial",
         )
-    if len(trials.trials) >= s.max_evals:
+    if len(trials.trials) >= budget:
         return "max_evals"
     return "early_stop" if early_stop and early_stop(trials)[0] else "timeout"
 
