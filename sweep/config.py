@@ -16,7 +16,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from sweep.errors import ConfigError
+from sweep.errors import ConfigError, first_line
 
 METRICS = ("accuracy", "f1")
 LOG_MODELS = ("best", "all", "none")
@@ -36,6 +36,7 @@ class SweepSettings:
     progress_bar: bool = True
     max_failures: int | None = 5  # failed trials tolerated before the sweep aborts; null: any
     timeout_s: float | None = None  # wall-clock budget of the search; no new trial after it
+    trial_timeout_s: float | None = None  # one trial's budget: its Spark jobs cancelled, FAILED
     early_stop_rounds: int | None = None  # stop when the best has not improved for this many
     resume: str | None = None  # a parent run id, or "last"
     resume_force: bool = False  # resume even if the search space or data changed
@@ -131,7 +132,7 @@ def load(cfg: DictConfig) -> SweepConfig:
     except OmegaConfBaseException as exc:
         key = getattr(exc, "full_key", None) or "config"
         raise ConfigError(
-            str(exc).splitlines()[0], where=key, fix="Check the value's type and spelling"
+            first_line(exc), where=key, fix="Check the value's type and spelling"
         ) from exc
     if not isinstance(typed, SweepConfig):  # composed without the schema
         raise ConfigError("config was not composed from base_config", where="defaults")
@@ -180,6 +181,12 @@ def validate(cfg: SweepConfig) -> None:
         s.timeout_s is None or s.timeout_s > 0,
         "sweep.timeout_s",
         s.timeout_s,
+        "a number of seconds > 0, or null",
+    )
+    _check(
+        s.trial_timeout_s is None or s.trial_timeout_s > 0,
+        "sweep.trial_timeout_s",
+        s.trial_timeout_s,
         "a number of seconds > 0, or null",
     )
     _check(

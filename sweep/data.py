@@ -47,6 +47,7 @@ class PreparedData:
     source: str
     sha256: str | None
     example: pd.DataFrame  # a few raw rows of the 54 features, int64 (as JSON requests arrive)
+    cache: str = "off"  # what the Parquet cache did: off, read, stored, rebuilt: <why>
 
 
 def assembler() -> VectorAssembler:
@@ -133,25 +134,23 @@ def assign(raw: DataFrame, cfg: DataSettings) -> DataFrame:
     )
 
 
-def load_splits(
-    spark: SparkSession, cfg: DataSettings, progress: bool = True
-) -> tuple[list[DataFrame], list[int], str, str | None]:
-    """The three splits, persisted, their row counts, the source and its sha256: from the Parquet
-    cache when the file was prepared before with the same settings, else parsed (and stored)."""
+@dataclass
+class Splits:
+    frames: list[DataFrame]  # train, validation, test: persisted
+    counts: list[int]
+    source: str
+    sha256: str | None
+    cache: str  # off, read, stored, or "rebuilt: <why the entry failed its check>"
+
+
+def load_splits(spark: SparkSession, cfg: DataSettings, progress: bool = True) -> Splits:
+    """The three splits, persisted, with their row counts: from the Parquet cache when the file
+    was prepared before with the same settings and the entry passes its check, else parsed (and
+    stored)."""
     if cfg.source == "covtype" and cfg.parquet_cache:
         path, sha256 = locate(cfg, progress)
         if sha256:  # a local file or a download: a key for the cache
-            target = parquet_cache.folder(cfg, sha256)
-            if parquet_cache.complete(target):
-                log.info("Data: reading the prepared splits from %s", target)
-            else:
-                raw = covtype.read(spark, path, cfg.partitions)
-                try:
-                    parquet_cache.store(assign(raw, cfg), SPLIT_COL, target)
-                finally:
-                    raw.unpersist()
-            splits, counts = parquet_cache.load(spark, target, SPLIT_COL, SPLITS, SPLIT_SCHEMA)
-            return splits, counts, path, sha256
+            return _cached_splits(spark, cfg, path, sha256)
     raw, source, sha256 = load_raw(spark, cfg, progress)
     try:
         assigned = assign(raw, cfg)
@@ -161,7 +160,41 @@ def load_splits(
         counts = [df.count() for df in splits]
     finally:
         raw.unpersist()
-    return splits, counts, source, sha256
+    return Splits(splits, counts, source, sha256, "off")
+
+
+def _cached_splits(spark: SparkSession, cfg: DataSettings, path: str, sha256: str) -> Splits:
+    """Read the entry; one that fails its check (files or rows against its manifest) is never
+    trained on: it is discarded and rebuilt, with a warning that says what was wrong."""
+    target, key = parquet_cache.folder(cfg, sha256), parquet_cache.key(cfg, sha256)
+    status, why = "read", parquet_cache.problem(target, key)
+    for _ in range(2):
+        if why is not None:
+            if target.exists():
+                log.warning("Data: the cache entry %s is damaged (%s); rebuilding it", target, why)
+                parquet_cache.discard(target)
+                status = f"rebuilt: {why}"
+            else:
+                status = "stored"
+            raw = covtype.read(spark, path, cfg.partitions)
+            try:
+                parquet_cache.store(assign(raw, cfg), SPLIT_COL, target, key)
+            finally:
+                raw.unpersist()
+        else:
+            log.info("Data: reading the prepared splits from %s", target)
+        splits, counts = parquet_cache.load(spark, target, SPLIT_COL, SPLITS, SPLIT_SCHEMA)
+        recorded = parquet_cache.rows(target)
+        if counts == [recorded.get(name, 0) for name in SPLITS]:
+            return Splits(splits, counts, path, sha256, status)
+        for df in splits:
+            df.unpersist()
+        why = f"Spark read {counts} rows, its manifest says {recorded}"
+    raise DataError(
+        f"the cache entry {target} fails its check right after it was built: {why}",
+        where="data.cache_dir",
+        fix="Check the disk under data.cache_dir, or set data.parquet_cache=false",
+    )
 
 
 @contextmanager
@@ -169,9 +202,10 @@ def prepared(
     spark: SparkSession, cfg: DataSettings, progress: bool = True
 ) -> Iterator[PreparedData]:
     """Read once, assemble, split seeded, persist the three splits; unpersist them on exit."""
-    splits, sizes, source, sha256 = load_splits(spark, cfg, progress)
+    loaded = load_splits(spark, cfg, progress)
+    splits = loaded.frames
     try:
-        counts = dict(zip(SPLITS, sizes, strict=True))
+        counts = dict(zip(SPLITS, loaded.counts, strict=True))
         for name, n in counts.items():
             if n == 0:
                 raise DataError(
@@ -179,9 +213,14 @@ def prepared(
                     where="data.split",
                     fix="Use more rows or larger split fractions",
                 )
-        log.info("Data %s: %s", source, counts)
+        log.info("Data %s: %s", loaded.source, counts)
         yield PreparedData(
-            *splits, counts=counts, source=source, sha256=sha256, example=_example(splits[-1])
+            *splits,
+            counts=counts,
+            source=loaded.source,
+            sha256=loaded.sha256,
+            example=_example(splits[-1]),
+            cache=loaded.cache,
         )
     finally:
         for df in splits:

@@ -7,6 +7,20 @@ prints that paragraph without a traceback; `HYDRA_FULL_ERROR=1` shows the traceb
 from __future__ import annotations
 
 
+def one_line(exc: BaseException, limit: int = 500) -> str:
+    """`Type: first line of the message`, or just `Type` when the message is empty (an
+    `AssertionError()` or `TimeoutError()` has none): an error report must not itself fail."""
+    lines = str(exc).strip().splitlines()
+    text = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+    return text[:limit]
+
+
+def first_line(exc: BaseException) -> str:
+    """The message's first line; the exception's type when the message is empty."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
 class SweepError(Exception):
     """An error the user can fix; `where` names the config key or file, `fix` says how."""
 

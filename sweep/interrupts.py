@@ -2,8 +2,9 @@
 
 A Python signal handler that raises inside a Py4J call abandons the call mid-protocol. So the sweep
 runs in a worker thread; the main thread only waits. On SIGINT or SIGTERM it records the request
-and cancels the running Spark jobs (from its own idle connection); the trial that was running
-fails, the objective sees the request and raises `Interrupted`, and every run context ends KILLED.
+and cancels the running Spark jobs (from its own idle connection), and again every 0.2 s until the
+work ends; the trial that was running fails, the objective sees the request and raises
+`Interrupted`, and every run context ends KILLED.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ def run_interruptibly(work: Callable[[StopRequest], T], cancel: Callable[[], Non
         worker.start()
         while worker.is_alive():
             worker.join(0.2)  # short waits keep the main thread free to take signals
+            if stop.requested:  # a cancel reaches only the jobs running at that moment; the
+                cancel()  # work starts more between them (a preparation, a tree fit)
     finally:
         for s, h in previous.items():
             signal.signal(s, h)

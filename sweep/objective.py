@@ -14,13 +14,14 @@ from hyperopt import STATUS_FAIL, STATUS_OK
 
 from sweep.config import SweepConfig
 from sweep.data import PreparedData
-from sweep.errors import TooManyFailures
+from sweep.errors import TooManyFailures, one_line
 from sweep.interrupts import StopRequest
 from sweep.retry import TrackingUnavailable
 from sweep.space import PARAMS, to_spark_params
 from sweep.story import trial_name
 from sweep.tracking import Tracker
 from sweep.trial import TrialResult, run_trial
+from sweep.trial_timeout import time_limit
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ class Objective:
         """`on_trial` is told of each trial once it finished or failed (sweep.progress)."""
         self.cfg, self.data, self.tracker, self.parent_id = cfg, data, tracker, parent_id
         self.stop = stop
+        self.spark = data.train.sparkSession.sparkContext
         self.on_trial = on_trial
         self.lock = threading.Lock()
         self.next_number = first_number
@@ -90,9 +92,10 @@ class Objective:
                 self.records.append(record)
                 self.tracker.log(run_id, params=params)
                 try:
-                    result = run_trial(
-                        self.data.train, self.data.validation, params, self.cfg.model
-                    )
+                    with time_limit(self.spark, self.cfg.sweep.trial_timeout_s, f"trial-{number}"):
+                        result = run_trial(
+                            self.data.train, self.data.validation, params, self.cfg.model
+                        )
                 except Exception:
                     self.stop.raise_if_requested()  # cancelled by a signal: KILLED, not FAILED
                     raise
@@ -114,7 +117,7 @@ class Objective:
 
     def _failed(self, record: TrialRecord, exc: Exception) -> dict[str, Any]:
         record.status = "fail"
-        record.error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0]}"[:500]
+        record.error = one_line(exc)
         self.tracker.log_text(record.run_id, traceback.format_exc(), "error.txt")
         log.warning("Trial %d failed: %s", record.number, record.error)
         if self.on_trial:

@@ -10,28 +10,36 @@ from the copy too, one file to one partition: the run that stores the copy and e
 reads it train on the same partitions, whatever the core count. (With the cache off the rows of
 each split are the same, but the partition order may differ.)
 
-A copy appears atomically (written beside, then renamed), so an interrupted first run leaves no
-half-written cache. `data.cache_dir` must be a folder every executor sees at the same path (on a
-multi-host cluster: a shared mount).
+A copy proves itself before it is used. It is written beside its place and renamed into it, and
+its manifest (`_MANIFEST.json`: the key it was built from, every file with its size, the rows of
+each split from the Parquet footers) is written last, before that rename. Every read checks the
+files against the manifest, and the rows Spark reads against its counts; an entry that fails is
+never trained on: the caller rebuilds it and says why. An interrupted first run (a signal cancels
+the write) leaves only its scratch folder, which it removes. `data.cache_dir` must be a folder
+every executor sees at the same path (on a multi-host cluster: a shared mount).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import pyarrow.parquet as pq
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructType
 
 from sweep.config import DataSettings
 
 log = logging.getLogger(__name__)
-FORMAT = "v1"  # bump when what is stored changes; older copies are then ignored
+FORMAT = "v2"  # bump when what is stored changes; older copies are then ignored
+MANIFEST = "_MANIFEST.json"
 # Huge split and open-cost sizes make Spark read each Parquet file as one whole partition.
 _ONE_FILE_ONE_PARTITION = {
     "spark.sql.files.maxPartitionBytes": str(1 << 40),
@@ -46,24 +54,94 @@ def folder(cfg: DataSettings, sha256: str) -> Path:
     return Path(cfg.cache_dir).expanduser().resolve() / "parquet" / name
 
 
-def complete(target: Path) -> bool:
-    return (target / "_SUCCESS").is_file()  # Spark writes it last
+def key(cfg: DataSettings, sha256: str) -> dict[str, Any]:
+    """What an entry was built from; its manifest must match it exactly."""
+    return {
+        "format": FORMAT,
+        "sha256": sha256,
+        "seed": cfg.seed,
+        "split": list(cfg.split),
+        "partitions": cfg.partitions,
+    }
 
 
-def store(assigned: DataFrame, by: str, target: Path) -> None:
-    """Write the rows under `target`, one folder per value of column `by`, all or nothing."""
+def problem(target: Path, expected_key: Mapping[str, Any]) -> str | None:
+    """Why the entry at `target` cannot be used, or None when its files match its manifest.
+    Cheap: file sizes only; the row counts are checked after Spark reads them (`rows`)."""
+    if not target.exists():
+        return "there is no entry"
+    try:
+        manifest = json.loads((target / MANIFEST).read_text())
+        files, recorded_key = manifest["files"], manifest["key"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return f"its manifest is missing or unreadable ({type(exc).__name__})"
+    if recorded_key != dict(expected_key):
+        return f"it was built from {recorded_key}, not {dict(expected_key)}"
+    present = _files(target)
+    for name, entry in files.items():
+        if name not in present:
+            return f"{name} is missing"
+        if present[name] != entry["bytes"]:
+            return f"{name} has {present[name]:,} bytes, the manifest says {entry['bytes']:,}"
+    extra = sorted(set(present) - set(files))
+    if extra:
+        return f"{extra[0]} is not in the manifest"
+    return None
+
+
+def rows(target: Path) -> dict[str, int]:
+    """Rows of each split as the manifest records them (from the Parquet footers)."""
+    return json.loads((target / MANIFEST).read_text())["rows"]
+
+
+def store(assigned: DataFrame, by: str, target: Path, entry_key: Mapping[str, Any]) -> None:
+    """Write the rows under `target`, one folder per value of column `by`, all or nothing: the
+    manifest is written last, then the folder is renamed into place."""
     target.parent.mkdir(parents=True, exist_ok=True)
     scratch = target.with_name(f"{target.name}.tmp-{uuid.uuid4().hex[:8]}")
     try:
         assigned.write.partitionBy(by).parquet(_uri(scratch))
+        _write_manifest(scratch, by, entry_key)
         try:
             os.rename(scratch, target)
         except OSError:  # a concurrent sweep stored the same copy first: keep theirs
-            if not complete(target):
+            if problem(target, entry_key) is not None:
                 raise
         log.info("Data: stored the prepared splits in %s", target)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def discard(target: Path) -> None:
+    """Remove an entry that failed its check: renamed away first, so nobody reads it half gone."""
+    doomed = target.with_name(f"{target.name}.damaged-{uuid.uuid4().hex[:8]}")
+    try:
+        os.rename(target, doomed)
+    except FileNotFoundError:
+        return
+    shutil.rmtree(doomed, ignore_errors=True)
+
+
+def _write_manifest(folder: Path, by: str, entry_key: Mapping[str, Any]) -> None:
+    files, split_rows = {}, {}
+    for name, size in sorted(_files(folder).items()):
+        files[name] = {"bytes": size}
+        if name.endswith(".parquet"):
+            n = pq.read_metadata(folder / name).num_rows
+            files[name]["rows"] = n
+            split = Path(name).parent.name.removeprefix(f"{by}=")
+            split_rows[split] = split_rows.get(split, 0) + n
+    manifest = {"key": dict(entry_key), "rows": split_rows, "files": files}
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=1))
+
+
+def _files(folder: Path) -> dict[str, int]:
+    """Every file under `folder` but the manifest (Spark's .crc and _SUCCESS too): path → bytes."""
+    return {
+        str(p.relative_to(folder)): p.stat().st_size
+        for p in folder.rglob("*")
+        if p.is_file() and p.name != MANIFEST
+    }
 
 
 def load(

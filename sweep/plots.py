@@ -18,7 +18,7 @@ from matplotlib.ticker import NullFormatter, ScalarFormatter  # noqa: E402
 from sweep.config import ParamSpec  # noqa: E402
 from sweep.covtype import CLASS_NAMES  # noqa: E402
 from sweep.objective import TrialRecord  # noqa: E402
-from sweep.space import PARAMS  # noqa: E402
+from sweep.space import PARAMS, pinned  # noqa: E402
 from sweep.trial import Confusion  # noqa: E402
 
 TOP_FEATURES = 15
@@ -41,9 +41,10 @@ def history(trials: Sequence[TrialRecord], metric: str) -> Figure:
 def parameters(
     trials: Sequence[TrialRecord], metric: str, search: Mapping[str, ParamSpec]
 ) -> Figure:
-    """One panel per searched parameter: its value in each finished trial against the metric."""
+    """One panel per searched parameter: its value in each finished trial against the metric.
+    Pinned parameters (one value) get no panel, unless nothing else was searched."""
     done = [t for t in trials if t.status == "ok"]
-    names = list(search)
+    names = [name for name, spec in search.items() if not pinned(spec)] or list(search)
     fig, axes = plt.subplots(
         1, len(names), figsize=(4 * len(names), 4), layout="constrained", squeeze=False
     )

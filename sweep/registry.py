@@ -3,12 +3,19 @@
 The alias (default `champion`) moves to the new version only when its test metric is at least the
 current champion's (`promote=if_better`) or always (`promote=always`). The decision and both values
 are tagged on the new version, so the registry itself says why. Aliases, not the deprecated stages.
+
+Two sweeps that finish at once may both read the same champion, both decide to promote, and the
+worse one may move the alias last. With `promote=if_better`, after moving the alias a sweep
+settles it: among the versions registered since the champion it compared with that were promoted,
+the best test metric (the newest on a tie, as `>=` would) gets the alias, checked twice. The
+sweep that lost says so in its registration. `promote=always` is last-writer-wins by design.
 """
 
 from __future__ import annotations
 
 import logging
 import subprocess
+import time
 from dataclasses import dataclass
 
 from mlflow.exceptions import MlflowException
@@ -17,6 +24,8 @@ from mlflow.tracking import MlflowClient
 from sweep.config import RegistrySettings
 
 log = logging.getLogger(__name__)
+SETTLE_CHECKS = 2
+SETTLE_PAUSE_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -95,6 +104,18 @@ def register(client: MlflowClient, cfg: RegistrySettings, c: Candidate) -> Regis
     number = int(version.version)
     if promoted:
         client.set_registered_model_alias(cfg.model_name, cfg.alias, number)
+        if cfg.promote == "if_better":
+            since = int(champion.version) if champion else 0
+            holder = settle(client, cfg.model_name, cfg.alias, c.metric, since)
+            if holder != number:
+                promoted = False
+                reason = (
+                    f"version {holder}, registered at the same time, has the better test "
+                    f"{c.metric}; it keeps the alias"
+                )
+                client.set_model_version_tag(
+                    cfg.model_name, str(number), "promotion", f"superseded: {reason}"
+                )
     log.info("Registered %s version %d: %s", cfg.model_name, number, reason)
     return Registration(
         cfg.model_name,
@@ -104,6 +125,27 @@ def register(client: MlflowClient, cfg: RegistrySettings, c: Candidate) -> Regis
         reason,
         int(champion.version) if champion else None,
     )
+
+
+def settle(client: MlflowClient, name: str, alias: str, metric: str, since: int) -> int:
+    """Point `alias` at the best promoted version newer than `since`; returns that version."""
+    best = None
+    for attempt in range(SETTLE_CHECKS):
+        if attempt:
+            time.sleep(SETTLE_PAUSE_S)  # a concurrent sweep's late alias move lands meanwhile
+        contenders = [
+            (value, int(v.version))
+            for v in client.search_model_versions(f"name = '{name}'")
+            if int(v.version) > since
+            and v.tags.get("promotion", "").startswith("promoted")
+            and (value := _tag_float(v, f"test_{metric}")) is not None
+        ]
+        best = max(contenders)[1]
+        holder = _champion(client, name, alias)
+        if holder is None or int(holder.version) != best:
+            log.info("Moving %s@%s to version %d (registered concurrently)", name, alias, best)
+            client.set_registered_model_alias(name, alias, best)
+    return best
 
 
 def _source(client: MlflowClient, model_uri: str) -> str:

@@ -18,7 +18,7 @@ from mlflow.entities import Run
 from sweep.config import SweepConfig
 from sweep.errors import ConfigError
 from sweep.objective import TrialRecord
-from sweep.space import PARAMS, from_logged
+from sweep.space import PARAMS, from_logged, pinned
 from sweep.tracking import TRIAL_TAG, Tracker
 from sweep.trial import METRICS
 
@@ -108,7 +108,8 @@ def hyperopt_vals(params: dict[str, Any], cfg: SweepConfig) -> dict[str, Any] | 
             value = list(spec.values).index(value)
         elif not spec.low <= value <= spec.high:
             return None
-        vals[name] = value
+        if not pinned(spec):  # a pinned value is a constant of the space, not a hyperopt label
+            vals[name] = value
     return vals
 
 

@@ -22,7 +22,7 @@ from urllib.parse import urlparse, urlunparse
 import requests
 from mlflow.exceptions import MlflowException
 
-from sweep.errors import EnvironmentProblem
+from sweep.errors import EnvironmentProblem, first_line
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -133,7 +133,7 @@ class RetryPolicy:
                     reason = _short(exc)
                     raise self.unavailable(f"{reason}; retried for {elapsed:.0f} s") from exc
                 log.warning(
-                    "The MLflow server at %s does not answer (%s); retrying in %.1f s",
+                    "The tracking store at %s is unavailable (%s); retrying in %.1f s",
                     self.uri,
                     _short(exc),
                     wait,
@@ -170,8 +170,9 @@ class RetryingClient:
 
 def _short(exc: BaseException) -> str:
     """One line, without the long urllib3 chain MLflow puts in its message."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    for marker in ("Connection refused", "Connection reset", "timed out", "Remote end closed"):
+    text = first_line(exc)
+    markers = ("Connection refused", "Connection reset", "timed out", "Remote end closed")
+    for marker in (*markers, "database is locked"):
         if marker in text:
             return marker.lower()
     status = http_status(exc)

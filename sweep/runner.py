@@ -72,7 +72,9 @@ def run_sweep(
 ) -> SweepResult:
     """The whole sweep; `stop` (set by a signal, see sweep.interrupts) ends it KILLED."""
     started = time.perf_counter()
+    stop = stop or StopRequest()
     with prepared(spark, cfg.data, progress=cfg.sweep.progress_bar) as data:
+        stop.raise_if_requested()  # a signal during the preparation: no parent run at all
         prepare_seconds = time.perf_counter() - started
         history = load_history(tracker, cfg, data.sha256) if cfg.sweep.resume else None
         resume_id = history.parent_run_id if history else None
@@ -82,9 +84,7 @@ def run_sweep(
             first = history.next_number if history else 0
             earlier = history.finished if history else []
             progress = _progress(cfg, tracker, parent_id, earlier)
-            objective = Objective(
-                cfg, data, tracker, parent_id, stop or StopRequest(), first, on_trial=progress
-            )
+            objective = Objective(cfg, data, tracker, parent_id, stop, first, on_trial=progress)
             trials = history.trials if history else Trials()
             end_reason = _search(cfg, objective, trials, earlier, progress)
             best, result = _winner(cfg, data, objective, earlier)
@@ -151,6 +151,9 @@ def _search(
             return stalled(losses, s.early_stop_rounds), []
 
     done_before = len(trials.trials)
+    # max_evals counts every finished earlier trial, also those a forced resume's new space
+    # leaves out of TPE's history (`trials` holds only the ones inside it).
+    budget = done_before + max(0, s.max_evals - len(earlier))
     algo = partial(tpe.suggest, n_startup_jobs=s.n_startup_jobs)
     # A resumed sweep draws from a different stream, or it would repeat its first trials.
     rstate = np.random.default_rng([s.seed, done_before] if done_before else s.seed)
@@ -161,7 +164,7 @@ def _search(
                 build_space(cfg.search),
                 algo,
                 trials,
-                max_evals=s.max_evals,
+                max_evals=budget,
                 parallelism=s.parallelism,
                 rstate=rstate,
                 spark=objective.data.train.sparkSession.sparkContext,
@@ -174,7 +177,7 @@ def _search(
                 objective,
                 build_space(cfg.search),
                 algo=algo,
-                max_evals=s.max_evals,
+                max_evals=budget,
                 trials=trials,
                 rstate=rstate,
                 timeout=s.timeout_s,
@@ -185,7 +188,9 @@ def _search(
         pass  # raised by fmin's final argmin; ours below says which trial failed and why
     except KeyboardInterrupt as exc:
         finished = len(earlier) + sum(r.status == "ok" for r in objective.records)
-        objective.tracker.log(objective.parent_id, tags={"sweep.end_reason": "interrupted"})
+        objective.tracker.log_while_failing(
+            objective.parent_id, tags={"sweep.end_reason": "interrupted"}
+        )
         raise Interrupted(
             getattr(exc, "signum", signal.SIGINT),
             objective.parent_id,
@@ -193,17 +198,21 @@ def _search(
             len(objective.failed),
         ) from exc
     except TooManyFailures:
-        objective.tracker.log(objective.parent_id, tags={"sweep.end_reason": "failures"})
+        objective.tracker.log_while_failing(
+            objective.parent_id, tags={"sweep.end_reason": "failures"}
+        )
         raise
     if objective.best is None and not earlier:
         first = objective.records[0].error if objective.records else "no trial ran"
-        objective.tracker.log(objective.parent_id, tags={"sweep.end_reason": "failures"})
+        objective.tracker.log_while_failing(
+            objective.parent_id, tags={"sweep.end_reason": "failures"}
+        )
         raise AllTrialsFailed(
             f"all {len(objective.records)} trials failed; the first: {first}",
             where="sweep",
             fix="See the error.txt artifact of a failed trial",
         )
-    if len(trials.trials) >= s.max_evals:
+    if len(trials.trials) >= budget:
         return "max_evals"
     return "early_stop" if early_stop and early_stop(trials)[0] else "timeout"
 
@@ -282,7 +291,7 @@ def _log_setup(cfg: SweepConfig, data: PreparedData, tracker: Tracker, parent_id
             "data_sha256": data.sha256 or "unknown",
             **{f"rows_{k}": v for k, v in data.counts.items()},
         },
-        tags={"sweep.search_space": search_space_tag(cfg.search)},
+        tags={"sweep.search_space": search_space_tag(cfg.search), "sweep.data_cache": data.cache},
     )
 
 

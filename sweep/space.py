@@ -3,6 +3,9 @@
 Nothing here touches Spark or MLflow. The table `PARAMS` is the single list of what may be searched:
 the snake_case config name, the Spark `DecisionTreeClassifier` parameter it becomes, and the range
 Spark accepts.
+
+An `int`/`float` entry with `low == high` pins that parameter: it is not searched (Hyperopt
+refuses an empty range) but reaches Spark, and every child's params, as that value.
 """
 
 from __future__ import annotations
@@ -149,12 +152,20 @@ def _num(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
+def pinned(spec: ParamSpec) -> bool:
+    """A range of one value (`low == high`): fixed, not searched."""
+    return spec.type != "choice" and spec.low == spec.high
+
+
 def build_space(search: Mapping[str, ParamSpec]) -> dict[str, Any]:
-    """Hyperopt space with one expression per searched parameter, labelled by its config name."""
+    """Hyperopt space with one expression per searched parameter, labelled by its config name;
+    a pinned parameter is a constant in the space, so the objective still receives it."""
     return {name: _expression(name, spec) for name, spec in search.items()}
 
 
 def _expression(name: str, spec: ParamSpec) -> Any:
+    if pinned(spec):
+        return spec.low
     if spec.type == "choice":
         return hp.choice(name, list(spec.values))
     if spec.type == "int":

@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 from pyspark.sql import SparkSession
 
 from sweep.config import DataSettings, SparkSettings
-from sweep.errors import ConfigError, EnvironmentProblem
+from sweep.errors import ConfigError, EnvironmentProblem, first_line
 
 log = logging.getLogger(__name__)
 SUPPORTED_JAVA = (17, 21)
@@ -141,7 +141,7 @@ def spark_session(cfg: SparkSettings) -> Iterator[SparkSession]:
         spark = builder.getOrCreate()
     except Exception as exc:
         raise EnvironmentProblem(
-            f"Spark did not start: {str(exc).strip().splitlines()[0]}",
+            f"Spark did not start: {first_line(exc)}",
             where=f"spark.master={cfg.master}",
             fix="Check spark.master and spark.driver_memory",
         ) from exc

@@ -44,8 +44,9 @@ from mlflow.tracking import MlflowClient
 from mlflow.types import ColSpec, Schema
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME
 
+from sweep import sqlite_store
 from sweep.config import TrackingSettings
-from sweep.errors import ConfigError, EnvironmentProblem
+from sweep.errors import ConfigError, EnvironmentProblem, one_line
 from sweep.lineage import CONTEXT_TAG, DataInput
 from sweep.retry import RetryingClient, RetryPolicy, TrackingUnavailable, redact
 
@@ -149,6 +150,11 @@ class Tracker:
                 fix="Use a number of seconds >= 0 (0: no retries)",
             )
         probe(uri)
+        db = _sqlite_path(uri)
+        if db is not None:  # before MLflow opens it: MLflow's own creation is not concurrency-safe
+            sqlite_store.ensure_schema(db)
+            # MLflow logs a busy database's traceback before raising; the retry says it in a line.
+            logging.getLogger("mlflow.store.db.utils").addFilter(_drop_busy_traceback)
         if urlparse(uri).scheme in ("http", "https"):
             # One retry policy, ours: MLflow's own (7 retries, up to ~4 min per call) would
             # multiply it. A value the user set wins.
@@ -189,13 +195,30 @@ class Tracker:
             status = RunStatus.to_string(RunStatus.KILLED)
             raise
         except Exception as exc:
-            if self.reachable:
-                self.client.set_tag(run_id, ERROR_TAG, _one_line(exc))
+            self._while_failing(self.client.set_tag, run_id, ERROR_TAG, one_line(exc))
             raise
         finally:
             # An unreachable server keeps the run RUNNING; resuming the sweep closes it.
-            if self.reachable:
-                self.client.set_terminated(run_id, status)
+            if status == RunStatus.to_string(RunStatus.FINISHED):
+                if self.reachable:
+                    self.client.set_terminated(run_id, status)
+            else:
+                self._while_failing(self.client.set_terminated, run_id, status)
+
+    def log_while_failing(self, run_id: str, **what: Any) -> None:
+        """`log` from an error or signal handler: it must not replace the error being handled."""
+        self._while_failing(self.log, run_id, **what)
+
+    def _while_failing(self, write: Any, run_id: str, *args: Any, **kwargs: Any) -> None:
+        """A write made while an error or a signal is on its way out. A tracking error here (the
+        server went away) is a warning, never the error the user sees: an Interrupted must still
+        exit 130, not 2."""
+        if not self.reachable:
+            return
+        try:
+            write(run_id, *args, **kwargs)
+        except Exception as exc:
+            log.warning("Could not record the end of run %s: %s", run_id, one_line(exc))
 
     @contextmanager
     def parent(self, name: str, resume: str | None = None) -> Iterator[str]:
@@ -369,9 +392,8 @@ def _sqlite_path(uri: str) -> Path | None:
     return Path(uri[len(prefix) :]).expanduser().resolve() if uri.startswith(prefix) else None
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}"[:500]
+def _drop_busy_traceback(record: logging.LogRecord) -> bool:
+    return not str(record.msg).startswith("SQLAlchemy database error")
 
 
 def _now_ms() -> int:

@@ -77,6 +77,7 @@ def test_default_tracking_uri_without_env(monkeypatch):
         ("data.split=[0.5,0.2,0.2]", r"data.split: .*sum to 1"),
         ("data.split=[0.9,0.1]", r"data.split"),
         ("data.rows=10", r"data.rows: 10"),
+        ("sweep.trial_timeout_s=0", r"sweep.trial_timeout_s: 0.0 is not valid.*> 0, or null"),
         ("tracking.log_models=some", r"tracking.log_models: 'some'.*best, all, none"),
         ("search.max_depth.high=31", r"search.max_depth.high: 31"),
         ("search.max_depth.low=40", r"search.max_depth.low: 40"),

@@ -96,3 +96,18 @@ def test_parallel_trials_are_complete_and_correctly_parented(compose_cfg, spark)
     assert (
         sorted(m.step for m in history) == list(range(6)) and max(m.value for m in history) == best
     )
+
+
+def test_a_trial_error_without_a_message_is_contained(compose_cfg, spark, monkeypatch):
+    """`TimeoutError()` has no message; formatting it once raised IndexError and aborted."""
+    from sweep import objective
+
+    def no_message(*args, **kwargs):
+        raise TimeoutError()
+
+    monkeypatch.setattr(objective, "run_trial", no_message)
+    cfg = compose_cfg(*QUICK, "sweep.max_evals=2", "sweep.max_failures=null")
+    with pytest.raises(AllTrialsFailed, match=r"all 2 trials failed; the first: TimeoutError"):
+        run_sweep(cfg, spark, Tracker.connect(cfg.tracking))
+    _, [parent], children = runs_of(cfg)
+    assert len(children) == 2 and {c.data.tags["sweep.error"] for c in children} == {"TimeoutError"}

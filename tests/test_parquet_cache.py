@@ -1,4 +1,11 @@
 import gzip
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -6,6 +13,8 @@ from sweep import covtype, parquet_cache
 from sweep.config import DataSettings
 from sweep.data import prepared
 from sweep.errors import DataError
+from tests.conftest import FULL, QUICK
+from tests.test_cli import all_runs, sweep
 
 
 def covtype_file(tmp_path, rows=1500, seed=1, bad_line=None):
@@ -40,11 +49,13 @@ def test_second_run_reads_the_stored_splits_and_gets_the_same_data(spark, tmp_pa
     cfg = settings(covtype_file(tmp_path), tmp_path)
     with prepared(spark, cfg, progress=False) as first:
         target = parquet_cache.folder(cfg, first.sha256)
-        assert parquet_cache.complete(target)
+        assert parquet_cache.problem(target, parquet_cache.key(cfg, first.sha256)) is None
+        assert first.cache == "stored"
         assert all(f.startswith(f"file://{target}/split=train") for f in first.train.inputFiles())
         before, stored = snapshot(first), stored_files(tmp_path)
     assert stored and not list(target.parent.glob("*.tmp-*"))
     with prepared(spark, cfg, progress=False) as second:
+        assert second.cache == "read"
         assert snapshot(second) == before
         assert second.train.rdd.getNumPartitions() == cfg.partitions
     assert stored_files(tmp_path) == stored  # read, not rewritten
@@ -80,3 +91,100 @@ def test_an_empty_split_is_the_same_clear_error_with_the_cache(spark, tmp_path):
             prepared(spark, cfg, progress=False),
         ):
             pass
+
+
+def _train_part(target):
+    return max((target / "split=train").glob("*.parquet"), key=lambda p: p.stat().st_size)
+
+
+def _truncate(path):
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _same_size_fewer_rows(target):
+    """A part file rewritten with the same size (a bad copy): only the row check can tell."""
+    manifest = json.loads((target / parquet_cache.MANIFEST).read_text())
+    manifest["rows"]["train"] += 1
+    (target / parquet_cache.MANIFEST).write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize(
+    ("damage", "why"),
+    [
+        (lambda t: _train_part(t).unlink(), r"split=train/part-.*\.parquet is missing"),
+        (lambda t: _truncate(_train_part(t)), r"split=train/part-.*bytes, the manifest says"),
+        (lambda t: (t / "split=train" / "stray.parquet").write_bytes(b"x"), "not in the manifest"),
+        (lambda t: (t / parquet_cache.MANIFEST).unlink(), "manifest is missing or unreadable"),
+        (_same_size_fewer_rows, r"Spark read \[\d+, \d+, \d+\] rows, its manifest says"),
+    ],
+)
+def test_a_damaged_entry_is_never_trained_on_but_rebuilt_with_the_reason(
+    spark, tmp_path, caplog, damage, why
+):
+    cfg = settings(covtype_file(tmp_path), tmp_path)
+    with prepared(spark, cfg, progress=False) as first:
+        target = parquet_cache.folder(cfg, first.sha256)
+        counts, before = first.counts, snapshot(first)
+    damage(target)
+    with prepared(spark, cfg, progress=False) as second:
+        assert re.match(f"rebuilt: .*{why}", second.cache), second.cache
+        assert second.counts == counts and snapshot(second) == before
+    assert re.search(f"cache entry .* is damaged .*{why}", caplog.text)
+    assert parquet_cache.problem(target, parquet_cache.key(cfg, first.sha256)) is None
+    assert sorted(p.name for p in target.parent.iterdir()) == [target.name]  # nothing left over
+
+
+def test_an_entry_built_from_other_settings_is_not_used(spark, tmp_path):
+    cfg = settings(covtype_file(tmp_path), tmp_path)
+    with prepared(spark, cfg, progress=False) as first:
+        target = parquet_cache.folder(cfg, first.sha256)
+    other = parquet_cache.key(cfg, first.sha256) | {"seed": 99}
+    assert "it was built from" in parquet_cache.problem(target, other)
+
+
+@pytest.mark.slow
+def test_the_cli_rebuilds_a_damaged_entry_and_the_parent_records_it(spark, tmp_path, tracking_uri):
+    path = covtype_file(tmp_path, rows=3000)
+    cfg = settings(path, tmp_path)
+    with prepared(spark, cfg, progress=False) as first:  # the entry a first sweep would leave
+        target, counts = parquet_cache.folder(cfg, first.sha256), first.counts
+    _train_part(target).unlink()
+    done = sweep(
+        *QUICK, "sweep.max_evals=1", "data=covtype", f"data.path={path}",
+        f"data.cache_dir={tmp_path / 'cache'}", cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert re.search(
+        r"cache entry .* is damaged \(split=train/part-.* is missing\)", done.stdout + done.stderr
+    )
+    [parent] = [r for r in all_runs(tracking_uri) if r.data.tags.get("sweep.role") == "parent"]
+    assert parent.data.tags["sweep.data_cache"].startswith("rebuilt: split=train/part-")
+    assert int(parent.data.params["rows_train"]) == counts["train"]  # all of them, not a part
+
+
+@pytest.mark.slow
+def test_sigterm_during_a_first_preparation_leaves_no_entry_and_no_run(tmp_path, tracking_uri):
+    """On the full Covtype data where it is available (the first preparation takes ~45 s),
+    else on a 300,000-row file written here."""
+    path = FULL if FULL.is_file() else covtype_file(tmp_path, rows=300_000)
+    cache = tmp_path / "cache"
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "sweep", *QUICK, "data=covtype", f"data.path={path}",
+            f"data.cache_dir={cache}", f"hydra.run.dir={tmp_path}/out",
+        ],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    deadline = time.monotonic() + 300
+    while not list(cache.glob("parquet/*.tmp-*")):  # the write of the splits has begun
+        assert process.poll() is None, process.stderr.read()[-3000:]
+        assert time.monotonic() < deadline, "the preparation never started writing"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 143, stderr[-3000:]
+    assert "interrupted by SIGTERM before the search started" in stderr
+    assert "Traceback" not in stderr
+    assert list((cache / "parquet").iterdir()) == []  # no entry, no scratch folder
+    assert all_runs(tracking_uri) == []  # the parent opens after the preparation

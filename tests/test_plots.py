@@ -94,3 +94,9 @@ def test_top_trials_table_is_sorted_best_first_and_aligned():
     assert header.split() == ["#", "val", "accuracy", "maxDepth", "maxBins", "impurity", "fit", "s"]
     assert first.split()[:2] == ["1", "0.8000"] and second.split()[:2] == ["3", "0.7600"]
     assert len(header) == len(first) == len(second)
+
+
+def test_a_pinned_parameter_gets_no_panel():
+    search = {"max_depth": ParamSpec("int", 4, 30), "max_bins": ParamSpec("int", 32, 32)}
+    fig = plots.parameters(TRIALS, "accuracy", search)
+    assert [ax.get_title() for ax in fig.axes] == ["max_depth"]

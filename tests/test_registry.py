@@ -6,7 +6,7 @@ import mlflow
 import pytest
 
 from sweep.covtype import synthesize
-from sweep.registry import Candidate, decide, register
+from sweep.registry import Candidate, decide, register, settle
 
 
 @pytest.mark.parametrize(
@@ -90,3 +90,30 @@ def test_a_worse_version_leaves_the_champion_and_always_moves_it(smoke_sweep):
     third = register(client, replace(settings, promote="always"), worse)
     assert third.promoted
     assert int(client.get_model_version_by_alias(name, "champion").version) == third.version
+
+
+def test_two_sweeps_finishing_at_once_leave_the_alias_on_the_better_one(smoke_sweep):
+    """Sweep A compared with champion v1 and registered v2 (0.9); sweep B compared with the same
+    v1, registers v3 (0.8) and moves the alias last: B's settle hands it to v2, and says so."""
+    cfg, result, client = smoke_sweep
+    name = "race"
+    settings = replace(cfg.registry, model_name=name)
+    base = Candidate(
+        result.model_uri, result.parent_run_id, result.best.run_id, "accuracy", 0.9, {}, None
+    )
+    register(client, settings, replace(base, test_metrics={"accuracy": 0.5}))  # v1, champion
+    client.create_model_version(  # sweep A's version, promoted against v1, alias not moved yet
+        name,
+        result.model_uri,
+        run_id=result.best.run_id,
+        tags={"test_accuracy": "0.900000", "promotion": "promoted: test accuracy 0.9 >= 0.5"},
+    )
+    b = register(client, settings, replace(base, test_metrics={"accuracy": 0.8}))
+    assert (b.version, b.champion_version, b.promoted) == (3, 1, False)
+    assert "version 2" in b.reason
+    assert int(client.get_model_version_by_alias(name, "champion").version) == 2
+    assert client.get_model_version(name, "3").tags["promotion"].startswith("superseded: ")
+    # A's own settle, running after B's alias move, agrees: v2 stays.
+    client.set_registered_model_alias(name, "champion", 3)
+    assert settle(client, name, "champion", "accuracy", since=1) == 2
+    assert int(client.get_model_version_by_alias(name, "champion").version) == 2

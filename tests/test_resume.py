@@ -144,3 +144,16 @@ def test_resume_refuses_another_search_space_or_data_unless_forced(compose_cfg, 
     assert result.parent_run_id == first.parent_run_id and len(result.trials) == 3
     parent = MlflowClient(cfg.tracking.uri).get_run(first.parent_run_id)
     assert parent.data.params["max_evals"] == "2" and parent.data.tags["updated.max_evals"] == "3"
+    # A forced resume into a space that excludes every earlier trial still stops at max_evals
+    # in all (TPE cannot learn from those three, but they count).
+    moved = compose_cfg(
+        *QUICK,
+        "sweep.resume=last",
+        "sweep.max_evals=4",
+        "data.rows=2500",
+        "search.max_depth.low=9",
+        "search.max_depth.high=12",
+        "sweep.resume_force=true",
+    )
+    result = run_sweep(moved, spark, Tracker.connect(moved.tracking))
+    assert len(result.trials) == 4 and int(result.trials[-1].params["maxDepth"]) >= 9

@@ -1,9 +1,16 @@
 """sweep.retry: what counts as a passing outage, what as an auth error, and the bounded policy."""
 
+import sqlite3
+
 import pytest
 import requests
+import sqlalchemy
 from mlflow.exceptions import MlflowException
-from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST
+from mlflow.protos.databricks_pb2 import (
+    INVALID_PARAMETER_VALUE,
+    RESOURCE_DOES_NOT_EXIST,
+    TEMPORARILY_UNAVAILABLE,
+)
 
 from sweep.errors import EnvironmentProblem
 from sweep.retry import (
@@ -33,6 +40,13 @@ REFUSED = MlflowException(
 )
 
 
+# What MLflow's SQLAlchemy store raises for SQLite's "database is locked" (db/utils.py).
+LOCKED = MlflowException(
+    sqlalchemy.exc.OperationalError("INSERT", {}, sqlite3.OperationalError("database is locked")),
+    error_code=TEMPORARILY_UNAVAILABLE,
+)
+
+
 @pytest.mark.parametrize(
     ("exc", "transient"),
     [
@@ -42,6 +56,7 @@ REFUSED = MlflowException(
         (http_error(503), True),
         (http_error(502), True),
         (http_error(429), True),
+        (LOCKED, True),  # a SQLite store busy past MLflow's 20 s busy_timeout
         (http_error(401), False),
         (http_error(404), False),
         (MlflowException("no such run", error_code=RESOURCE_DOES_NOT_EXIST), False),

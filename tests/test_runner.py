@@ -9,7 +9,7 @@ from mlflow.tracking import MlflowClient
 
 from sweep.runner import run_sweep
 from sweep.tracking import Tracker
-from tests.conftest import SMOKE
+from tests.conftest import QUICK, SMOKE
 
 
 def sweep_runs(client, result):
@@ -153,3 +153,15 @@ def test_the_ui_story_reads_back_through_mlflows_api(smoke_sweep):
     )
     experiment = client.get_experiment(result.experiment_id)
     assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+
+
+def test_a_pinned_parameter_reaches_spark_and_every_child_as_that_value(compose_cfg, spark):
+    cfg = compose_cfg(
+        *QUICK, "sweep.max_evals=2", "search.max_depth.low=3", "search.max_depth.high=3"
+    )
+    result = run_sweep(cfg, spark, Tracker.connect(cfg.tracking))
+    client = MlflowClient(cfg.tracking.uri)
+    children = [client.get_run(t.run_id) for t in result.trials]
+    assert [c.data.params["maxDepth"] for c in children] == ["3", "3"]
+    assert len({c.data.params["maxBins"] for c in children}) == 2  # the others are searched
+    assert all(c.data.metrics["tree_depth"] <= 3 for c in children)

@@ -6,7 +6,7 @@ from hyperopt import pyll
 
 from sweep.config import ParamSpec
 from sweep.errors import ConfigError
-from sweep.space import PARAMS, build_space, to_spark_params, validate_search
+from sweep.space import PARAMS, build_space, pinned, to_spark_params, validate_search
 
 DTREE = {
     "max_depth": ParamSpec("int", 4, 30),
@@ -98,3 +98,38 @@ def test_every_searchable_parameter_is_a_decision_tree_param(spark):
     tree = DecisionTreeClassifier()
     for param in PARAMS.values():
         assert tree.hasParam(param.spark_name), param.spark_name
+
+
+@pytest.mark.parametrize(
+    ("name", "spec", "spark_name", "value"),
+    [
+        ("max_depth", ParamSpec("int", 30, 30), "maxDepth", 30),
+        ("max_bins", ParamSpec("int", 64, 64, log=True), "maxBins", 64),  # log: Hyperopt refuses
+        ("min_info_gain", ParamSpec("float", 0.01, 0.01), "minInfoGain", 0.01),
+        ("min_info_gain", ParamSpec("float", 0.02, 0.02, log=True), "minInfoGain", 0.02),
+    ],
+)
+def test_low_equal_to_high_pins_the_parameter_next_to_searched_ones(name, spec, spark_name, value):
+    search = {name: spec, "impurity": DTREE["impurity"]}
+    validate_search(search)
+    assert pinned(spec)
+    for point in _samples(search, n=20):
+        params = to_spark_params(point, search)
+        assert params[spark_name] == value and type(params[spark_name]) is type(value)
+        assert params["impurity"] in ("gini", "entropy")
+
+
+def test_a_one_value_choice_is_searched_as_that_value():
+    search = {"impurity": ParamSpec("choice", values=["entropy"])}
+    assert {to_spark_params(p, search)["impurity"] for p in _samples(search, n=10)} == {"entropy"}
+
+
+def test_pinned_parameters_are_no_hyperopt_label_and_resume_checks_their_value(compose_cfg):
+    from sweep.resume import hyperopt_vals
+
+    cfg = compose_cfg("+experiment=smoke", "search.max_depth.low=5", "search.max_depth.high=5")
+    assert hyperopt_vals({"maxDepth": 5, "maxBins": 16, "impurity": "gini"}, cfg) == {
+        "max_bins": 16,
+        "impurity": 0,
+    }
+    assert hyperopt_vals({"maxDepth": 6, "maxBins": 16, "impurity": "gini"}, cfg) is None

@@ -5,6 +5,7 @@ completes the sweep."""
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -13,6 +14,7 @@ from contextlib import ExitStack
 import pytest
 from mlflow.tracking import MlflowClient
 
+from sweep.errors import Interrupted
 from sweep.runner import run_sweep
 from sweep.tracking import Tracker
 from tests.conftest import QUICK
@@ -96,3 +98,22 @@ def test_outage_stops_within_the_budget_and_the_sweep_resumes(tmp_path, spark):
         assert not [r for r in runs if r.info.status == "RUNNING"]
         assert result.parent_run_id == parent.info.run_id
         assert MlflowClient(url).get_run(parent.info.run_id).info.status == "FINISHED"
+
+
+def test_a_signal_during_an_outage_stays_an_interrupt(tmp_path, caplog):
+    """Ending the runs KILLED fails while the server is away: a warning, and the Interrupted (exit
+    130) goes on, instead of a tracking error (exit 2) replacing it."""
+    with ExitStack() as server:
+        url = server.enter_context(mlflow_server(tmp_path / "server"))
+        tracker = Tracker.open(url, retry_timeout_s=2)
+        tracker.experiment_id = tracker.client.create_experiment("outage")
+        with (
+            pytest.raises(Interrupted),
+            tracker.parent("p") as parent_id,
+            tracker.child(parent_id, 0),
+        ):
+            server.close()  # the server is gone
+            tracker.log_while_failing(parent_id, tags={"sweep.end_reason": "interrupted"})
+            raise Interrupted(signal.SIGINT, parent_id)
+    # The first write used the budget; the others know the server is gone and skip at once.
+    assert "Could not record the end of run" in caplog.text
