@@ -32,6 +32,7 @@ from sweep.parallel import fmin_threads
 from sweep.progress import Progress
 from sweep.registry import Candidate, Registration, register
 from sweep.resume import load_history, search_space_tag
+from sweep.retry import redact
 from sweep.space import build_space
 from sweep.story import NOTE_TAG, best_so_far_key, parent_note, version_note
 from sweep.tracking import Tracker
@@ -277,7 +278,9 @@ def _log_setup(cfg: SweepConfig, data: PreparedData, tracker: Tracker, parent_id
         name: {k: v for k, v in vars(spec).items() if v is not None}
         for name, spec in cfg.search.items()
     }
-    tracker.log_text(parent_id, OmegaConf.to_yaml(OmegaConf.structured(cfg)), "config.yaml")
+    recorded = OmegaConf.structured(cfg)
+    recorded.tracking.uri = redact(cfg.tracking.uri)  # a password in the URI stays out of MLflow
+    tracker.log_text(parent_id, OmegaConf.to_yaml(recorded), "config.yaml")
     tracker.log_text(parent_id, yaml.safe_dump(search, sort_keys=False), "search_space.yaml")
     tracker.log(
         parent_id,

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import urlparse, urlunparse
 
 import mlflow
 import pandas as pd
@@ -73,8 +73,11 @@ def probe(uri: str) -> None:
                 fix="Use a path in a writable folder, e.g. tracking.uri=sqlite:///mlflow.db",
             )
     elif parsed.scheme in ("http", "https"):
+        # Without the user:password@ of the URI: urllib would read it as part of the host name.
+        # /health needs no credentials; the first real call checks them.
+        bare = urlunparse(parsed._replace(netloc=parsed.netloc.rpartition("@")[2]))
         try:
-            urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=PROBE_TIMEOUT_S).close()
+            urllib.request.urlopen(bare.rstrip("/") + "/health", timeout=PROBE_TIMEOUT_S).close()
         except urllib.error.HTTPError as exc:
             if exc.code not in (401, 403):  # it answers; credentials are checked by the first call
                 raise EnvironmentProblem(

@@ -8,6 +8,7 @@ import secrets
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from mlflow.server.auth.client import AuthServiceClient
@@ -115,3 +116,39 @@ def test_a_user_without_permission_gets_a_clear_403(auth_server, as_user):
     denied = r"denied this user permission \(403 Forbidden\)"
     with pytest.raises(EnvironmentProblem, match=denied), tracker.parent("no-permission"):
         pass
+
+
+def test_credentials_in_the_uri_work_and_never_reach_mlflow_or_the_terminal(auth_server, tmp_path):
+    """`http://user:password@host:port` (as the README allows): the reachability probe once read
+    the credentials as part of the host name and said the server does not answer."""
+    with_password = auth_server.replace("http://", f"http://{ADMIN}:{PASSWORD}@")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sweep",
+            *QUICK,
+            "sweep.max_evals=1",
+            "tracking=server",
+            f"tracking.uri={with_password}",
+            f"hydra.run.dir={tmp_path}/out",
+        ],  # fmt: skip
+        cwd=tmp_path,
+        env=env_with_bin(),  # no MLFLOW_TRACKING_USERNAME/PASSWORD: only the URI has them
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert PASSWORD not in done.stdout + done.stderr
+    assert "http://***@127.0.0.1" in done.stdout
+    client = MlflowClient(with_password)
+    [experiment] = [e for e in client.search_experiments() if e.name == "covtype-dtree"]
+    [parent] = client.search_runs(
+        [experiment.experiment_id], "tags.`sweep.role` = 'parent'", max_results=1
+    )
+    recorded = client.download_artifacts(parent.info.run_id, "config.yaml", str(tmp_path))
+    text = Path(recorded).read_text()
+    assert "uri: http://***@127.0.0.1" in text and PASSWORD not in text
+    for run in client.search_runs([experiment.experiment_id]):
+        assert PASSWORD not in str(run.data.params) + str(run.data.tags)
