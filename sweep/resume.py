@@ -15,11 +15,12 @@ import yaml
 from hyperopt import JOB_STATE_DONE, STATUS_OK, Trials
 from mlflow.entities import Run
 
+from sweep import run_keys
 from sweep.config import SweepConfig
 from sweep.errors import ConfigError
 from sweep.objective import TrialRecord
 from sweep.space import PARAMS, from_logged, pinned
-from sweep.tracking import TRIAL_TAG, Tracker
+from sweep.tracking import Tracker
 from sweep.trial import METRICS
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ def load_history(tracker: Tracker, cfg: SweepConfig, sha256: str | None) -> Hist
     check_compatible(parent, cfg, sha256)
     finished, numbers = [], [-1]
     for child in tracker.children(parent.info.run_id):
-        numbers.append(int(child.data.tags.get(TRIAL_TAG, -1)))
+        numbers.append(int(child.data.tags.get(run_keys.TRIAL, -1)))
         status = child.info.status
         if status == "RUNNING":
             tracker.end(
@@ -63,8 +64,8 @@ def load_history(tracker: Tracker, cfg: SweepConfig, sha256: str | None) -> Hist
 
 
 def check_compatible(parent: Run, cfg: SweepConfig, sha256: str | None) -> None:
-    recorded_space = parent.data.tags.get("sweep.search_space")
-    recorded_sha = parent.data.params.get("data_sha256")
+    recorded_space = parent.data.tags.get(run_keys.SEARCH_SPACE)
+    recorded_sha = parent.data.params.get(run_keys.DATA_SHA256)
     problems = []
     if recorded_space is not None and recorded_space != search_space_tag(cfg.search):
         problems.append(f"the search space differs (recorded: {recorded_space})")
@@ -84,7 +85,7 @@ def check_compatible(parent: Run, cfg: SweepConfig, sha256: str | None) -> None:
 def record_of(child: Run) -> TrialRecord:
     metrics = child.data.metrics
     return TrialRecord(
-        number=int(child.data.tags.get(TRIAL_TAG, -1)),
+        number=int(child.data.tags.get(run_keys.TRIAL, -1)),
         run_id=child.info.run_id,
         status="ok",
         name=child.info.run_name or "",

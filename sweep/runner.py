@@ -22,7 +22,7 @@ from hyperopt.exceptions import AllTrialsFailed as HyperoptAllTrialsFailed
 from omegaconf import OmegaConf
 from pyspark.sql import SparkSession
 
-from sweep import lineage, plots
+from sweep import lineage, plots, run_keys
 from sweep.config import SweepConfig
 from sweep.data import PreparedData, prepared
 from sweep.errors import AllTrialsFailed, Interrupted, TooManyFailures
@@ -190,7 +190,7 @@ def _search(
     except KeyboardInterrupt as exc:
         finished = len(earlier) + sum(r.status == "ok" for r in objective.records)
         objective.tracker.log_while_failing(
-            objective.parent_id, tags={"sweep.end_reason": "interrupted"}
+            objective.parent_id, tags={run_keys.END_REASON: "interrupted"}
         )
         raise Interrupted(
             getattr(exc, "signum", signal.SIGINT),
@@ -200,13 +200,13 @@ def _search(
         ) from exc
     except TooManyFailures:
         objective.tracker.log_while_failing(
-            objective.parent_id, tags={"sweep.end_reason": "failures"}
+            objective.parent_id, tags={run_keys.END_REASON: "failures"}
         )
         raise
     if objective.best is None and not earlier:
         first = objective.records[0].error if objective.records else "no trial ran"
         objective.tracker.log_while_failing(
-            objective.parent_id, tags={"sweep.end_reason": "failures"}
+            objective.parent_id, tags={run_keys.END_REASON: "failures"}
         )
         raise AllTrialsFailed(
             f"all {len(objective.records)} trials failed; the first: {first}",
@@ -257,8 +257,8 @@ def _register(
     tracker.log(
         s.parent_run_id,
         tags={
-            "sweep.registered_model": f"{registration.name}/{registration.version}",
-            "sweep.promotion": registration.reason,
+            run_keys.REGISTERED_MODEL: f"{registration.name}/{registration.version}",
+            run_keys.PROMOTION: registration.reason,
             NOTE_TAG: parent_note(s),  # now with the registered version
         },
     )
@@ -291,10 +291,13 @@ def _log_setup(cfg: SweepConfig, data: PreparedData, tracker: Tracker, parent_id
             "n_startup_jobs": cfg.sweep.n_startup_jobs,
             "searched": ",".join(cfg.search),
             "data_source": data.source,
-            "data_sha256": data.sha256 or "unknown",
+            run_keys.DATA_SHA256: data.sha256 or "unknown",
             **{f"rows_{k}": v for k, v in data.counts.items()},
         },
-        tags={"sweep.search_space": search_space_tag(cfg.search), "sweep.data_cache": data.cache},
+        tags={
+            run_keys.SEARCH_SPACE: search_space_tag(cfg.search),
+            run_keys.DATA_CACHE: data.cache,
+        },
     )
 
 
@@ -339,19 +342,19 @@ def _log_outcome(tracker: Tracker, s: SweepResult) -> None:
     tracker.log_table(s.parent_run_id, table, "trials.csv")
     tracker.log(
         s.parent_run_id,
-        params={f"best_{k}": v for k, v in s.best.params.items()},
+        params={f"{run_keys.BEST}{k}": v for k, v in s.best.params.items()},
         metrics={
-            **{f"best_{k}": v for k, v in s.best.metrics.items()},
-            **{f"test_{k}": v for k, v in s.test_metrics.items()},
+            **{f"{run_keys.BEST}{k}": v for k, v in s.best.metrics.items()},
+            **{f"{run_keys.TEST}{k}": v for k, v in s.test_metrics.items()},
             "trials_finished": len(s.finished),
             "trials_failed": len(s.trials) - len(s.finished),
             "prepare_seconds": s.prepare_seconds,
         },
         tags={
-            "sweep.best_run_id": s.best.run_id,
-            "sweep.best_model_uri": s.model_uri or "",
-            "sweep.best_trial": s.best.number,
-            "sweep.end_reason": s.end_reason,
+            run_keys.BEST_RUN_ID: s.best.run_id,
+            run_keys.BEST_MODEL_URI: s.model_uri or "",
+            run_keys.BEST_TRIAL: s.best.number,
+            run_keys.END_REASON: s.end_reason,
             NOTE_TAG: parent_note(s),
         },
     )

@@ -19,7 +19,7 @@ from mlflow.entities import Run
 from omegaconf import OmegaConf
 from pyspark.sql import SparkSession
 
-from sweep import config
+from sweep import config, run_keys
 from sweep.config import SparkSettings, SweepConfig
 from sweep.data import prepared
 from sweep.errors import SweepError
@@ -74,8 +74,8 @@ def select(
     child = best_child(tracker, parent, metric)
     model_uri = logged_model_uri(tracker, child)
     test = None
-    if parent.data.tags.get("sweep.best_run_id") == child.info.run_id:
-        test = {k: parent.data.metrics.get(f"test_{k}") for k in METRICS}
+    if parent.data.tags.get(run_keys.BEST_RUN_ID) == child.info.run_id:
+        test = {k: parent.data.metrics.get(f"{run_keys.TEST}{k}") for k in METRICS}
     if model_uri is None or test is None or None in test.values():
         with session(cfg.spark) as spark:
             model_uri, test = _refit(spark, cfg, tracker, parent, child, model_uri)
@@ -86,7 +86,7 @@ def select(
         metric,
         child.data.metrics[metric],
         test,
-        parent.data.params.get("data_sha256"),
+        parent.data.params.get(run_keys.DATA_SHA256),
     )
     return register(tracker.client, registry, candidate)
 
@@ -102,7 +102,7 @@ def _refit(
     """Refit the child's exact params on the same seeded split: its model and test metrics."""
     params = from_logged(child.data.params)
     with prepared(spark, cfg.data) as data:
-        recorded = parent.data.params.get("data_sha256", "unknown")
+        recorded = parent.data.params.get(run_keys.DATA_SHA256, "unknown")
         if recorded != "unknown" and data.sha256 != recorded:
             raise SweepError(
                 f"the data at {data.source} (sha256 {data.sha256}) is not what the sweep used "

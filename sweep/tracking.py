@@ -44,16 +44,13 @@ from mlflow.tracking import MlflowClient
 from mlflow.types import ColSpec, Schema
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME
 
-from sweep import sqlite_store
+from sweep import run_keys, sqlite_store
 from sweep.config import TrackingSettings
 from sweep.errors import ConfigError, EnvironmentProblem, one_line
 from sweep.lineage import CONTEXT_TAG, DataInput
 from sweep.retry import RetryingClient, RetryPolicy, TrackingUnavailable, redact
 
 log = logging.getLogger(__name__)
-ROLE_TAG = "sweep.role"
-TRIAL_TAG = "sweep.trial"
-ERROR_TAG = "sweep.error"
 PROBE_TIMEOUT_S = 5.0
 # What MLflow's UI reads as the kind of experiment (its "Machine learning" / "GenAI" switch).
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
@@ -198,7 +195,7 @@ class Tracker:
             status = RunStatus.to_string(RunStatus.KILLED)
             raise
         except Exception as exc:
-            self._while_failing(self.client.set_tag, run_id, ERROR_TAG, one_line(exc))
+            self._while_failing(self.client.set_tag, run_id, run_keys.ERROR, one_line(exc))
             raise
         finally:
             # An unreachable server keeps the run RUNNING; resuming the sweep closes it.
@@ -229,7 +226,7 @@ class Tracker:
         If the server goes away for good, the error says how to resume this sweep."""
         run_id = resume or self.parent_run_id
         try:
-            with self.run(name, {ROLE_TAG: "parent"}, run_id=run_id) as run_id:
+            with self.run(name, {run_keys.ROLE: "parent"}, run_id=run_id) as run_id:
                 yield run_id
         except TrackingUnavailable as exc:
             if run_id is None:
@@ -239,7 +236,7 @@ class Tracker:
     def child(self, parent_id: str, trial: int, name: str | None = None) -> Any:
         return self.run(
             name or f"trial-{trial:03d}",
-            {MLFLOW_PARENT_RUN_ID: parent_id, ROLE_TAG: "trial", TRIAL_TAG: str(trial)},
+            {MLFLOW_PARENT_RUN_ID: parent_id, run_keys.ROLE: "trial", run_keys.TRIAL: str(trial)},
         )
 
     def log(
@@ -256,7 +253,7 @@ class Tracker:
         if params:
             existing = self.client.get_run(run_id).data.params
             for key in [k for k, v in params.items() if existing.get(k, v) != v]:
-                tags[f"updated.{key}"] = params.pop(key)
+                tags[f"{run_keys.UPDATED}{key}"] = params.pop(key)
         self.client.log_batch(
             run_id,
             metrics=[Metric(k, float(v), _now_ms(), step) for k, v in dict(metrics).items()],
@@ -283,7 +280,7 @@ class Tracker:
         if ref == "last":
             runs = self.client.search_runs(
                 [self.experiment_id],
-                f"tags.`{ROLE_TAG}` = 'parent'",
+                f"tags.`{run_keys.ROLE}` = 'parent'",
                 order_by=["attributes.start_time DESC"],
                 max_results=1,
             )
@@ -302,7 +299,7 @@ class Tracker:
                 where=where,
                 fix="Copy the parent run id from the sweep's summary or the MLflow UI",
             ) from exc
-        role = run.data.tags.get(ROLE_TAG)
+        role = run.data.tags.get(run_keys.ROLE)
         if role != "parent":
             what = (
                 f"a trial of sweep {run.data.tags.get(MLFLOW_PARENT_RUN_ID)}"
@@ -327,7 +324,7 @@ class Tracker:
 
     def end(self, run_id: str, status: str, reason: str) -> None:
         """End a run another process left open (a crash), saying why."""
-        self.client.set_tag(run_id, ERROR_TAG, reason)
+        self.client.set_tag(run_id, run_keys.ERROR, reason)
         self.client.set_terminated(run_id, status)
 
     def log_text(self, run_id: str, text: str, path: str) -> None:

@@ -1,0 +1,28 @@
+"""Owns the names of the tags, params and metrics a sweep's runs carry: one spelling shared by the
+code that writes them (runner, objective, tracking) and every reader (resume, select, tests).
+
+Plain strings only, so any module may import it without pulling in MLflow or Spark.
+"""
+
+# Tags on every run the sweep makes
+ROLE = "sweep.role"  # "parent" or "trial"
+ERROR = "sweep.error"  # the one-line error of a FAILED run
+
+# Tags on a trial (child) run
+TRIAL = "sweep.trial"  # the trial number
+
+# Tags on the parent run
+SEARCH_SPACE = "sweep.search_space"  # compared on resume
+DATA_CACHE = "sweep.data_cache"  # what the Parquet cache did: read, stored, off, rebuilt: <why>
+END_REASON = "sweep.end_reason"  # max_evals, timeout, early_stop, interrupted, failures
+BEST_RUN_ID = "sweep.best_run_id"
+BEST_MODEL_URI = "sweep.best_model_uri"
+BEST_TRIAL = "sweep.best_trial"
+REGISTERED_MODEL = "sweep.registered_model"  # <name>/<version>
+PROMOTION = "sweep.promotion"  # the registry's decision, in words
+UPDATED = "updated."  # + a param a resumed sweep changed (MLflow params cannot change)
+
+# Params on the parent run
+DATA_SHA256 = "data_sha256"
+BEST = "best_"  # + the winner's Spark parameter or validation metric
+TEST = "test_"  # + the winner's metric on the test split
