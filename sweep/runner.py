@@ -41,7 +41,7 @@ from sweep.trial import (
     TrialResult,
     confusion_matrix,
     metrics_from_confusion,
-    run_trial,
+    refit,
 )
 
 log = logging.getLogger(__name__)
@@ -227,15 +227,7 @@ def _winner(
     old = max(earlier, key=lambda r: r.metrics[metric], default=None)
     if old is None or (objective.best and objective.best[0].metrics[metric] >= old.metrics[metric]):
         return objective.best
-    result = run_trial(data.train, data.validation, old.params, cfg.model)
-    if abs(result.metrics[metric] - old.metrics[metric]) > 1e-9:
-        log.warning(
-            "Refitted trial %d scores %s %.6f, logged %.6f",
-            old.number,
-            metric,
-            result.metrics[metric],
-            old.metrics[metric],
-        )
+    result = refit(data.train, data.validation, old.params, cfg.model, metric, old.metrics[metric])
     return old, result
 
 

@@ -27,11 +27,9 @@ from sweep.registry import Candidate, Registration, register
 from sweep.space import from_logged
 from sweep.spark import spark_session
 from sweep.tracking import Tracker
-from sweep.trial import METRICS, confusion_matrix, metrics_from_confusion, run_trial
+from sweep.trial import METRICS, confusion_matrix, metrics_from_confusion, refit
 
 SessionFactory = Callable[[SparkSettings], AbstractContextManager[SparkSession]]
-
-log = logging.getLogger(__name__)
 
 
 def recorded_config(tracker: Tracker, parent: Run) -> SweepConfig:
@@ -110,15 +108,9 @@ def _refit(
                 where="data.path",
                 fix="Restore the sweep's data file to refit its best trial",
             )
-        result = run_trial(data.train, data.validation, params, cfg.model)
-        logged = child.data.metrics.get(cfg.sweep.metric)
-        if logged is not None and abs(result.metrics[cfg.sweep.metric] - logged) > 1e-9:
-            log.warning(
-                "The refitted tree scores %s %.6f, the trial logged %.6f",
-                cfg.sweep.metric,
-                result.metrics[cfg.sweep.metric],
-                logged,
-            )
+        metric = cfg.sweep.metric
+        logged = child.data.metrics.get(metric)
+        result = refit(data.train, data.validation, params, cfg.model, metric, logged)
         if model_uri is None:
             model_uri = tracker.log_model(child.info.run_id, result.pipeline(), data.example)
         test = metrics_from_confusion(confusion_matrix(result.tree, data.test))

@@ -7,6 +7,7 @@ All validation metrics come from one confusion matrix, i.e. one pass over the da
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from sweep import covtype
 from sweep.config import ModelSettings
 from sweep.data import FEATURES_COL, LABEL_COL, assembler
 
+log = logging.getLogger(__name__)
 METRICS = ("accuracy", "f1", "weightedPrecision", "weightedRecall")  # what every trial reports
 Confusion = dict[tuple[int, int], int]  # (true label, predicted label) → count
 
@@ -70,6 +72,27 @@ def run_trial(
         ),
         tree=tree,
     )
+
+
+def refit(
+    train: DataFrame,
+    validation: DataFrame,
+    params: Mapping[str, Any],
+    model: ModelSettings,
+    metric: str,
+    logged: float | None,
+) -> TrialResult:
+    """Fit a finished trial again (same params, split and seed) to have its model in memory; a
+    score other than the one it logged is a warning (the data or Spark changed under it)."""
+    result = run_trial(train, validation, params, model)
+    if logged is not None and abs(result.metrics[metric] - logged) > 1e-9:
+        log.warning(
+            "The refitted trial scores %s %.6f; it logged %.6f",
+            metric,
+            result.metrics[metric],
+            logged,
+        )
+    return result
 
 
 def confusion_matrix(model: Any, data: DataFrame, label_col: str = LABEL_COL) -> Confusion:
