@@ -71,8 +71,10 @@ class ParamSpec:
 
 @dataclass
 class ModelSettings:
-    """Fixed DecisionTreeClassifier settings that are not searched."""
+    """The model family (`model=dtree|forest`, a module of `sweep.models`) and the fixed settings
+    every family's trees take, not searched."""
 
+    family: str = "dtree"
     seed: int = 42
     max_memory_in_mb: int = 1024
     cache_node_ids: bool = False
@@ -164,7 +166,9 @@ def param_spec(name: str, node: Any) -> ParamSpec:
 
 def validate(cfg: SweepConfig) -> None:
     """Check every value whose type alone does not make it valid."""
-    from sweep.space import validate_search  # the search rules live with the search translation
+    # The tables of what may be searched live with the model families; imported here only.
+    from sweep.models import tables
+    from sweep.params import validate_search
 
     s = cfg.sweep
     _check(s.max_evals >= 1, "sweep.max_evals", s.max_evals, "an integer >= 1")
@@ -214,6 +218,7 @@ def validate(cfg: SweepConfig) -> None:
     if d.source == "covtype" and d.path is None:
         _check(bool(d.urls), "data.urls", d.urls, "at least one URL when data.path is not set")
     m = cfg.model
+    _check(m.family in tables(), "model", m.family, f"one of {', '.join(sorted(tables()))}")
     _check(m.max_memory_in_mb >= 1, "model.max_memory_in_mb", m.max_memory_in_mb, ">= 1")
     _check(
         m.checkpoint_interval >= 1 or m.checkpoint_interval == -1,
@@ -239,7 +244,7 @@ def validate(cfg: SweepConfig) -> None:
         r.alias,
         "a name of letters, digits, _ and - (not 'latest')",
     )
-    validate_search(cfg.search)
+    validate_search(cfg.search, m.family, tables())
 
 
 def _check(ok: bool, key: str, value: object, valid: str) -> None:

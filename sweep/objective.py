@@ -16,8 +16,9 @@ from sweep.config import SweepConfig
 from sweep.data import PreparedData
 from sweep.errors import TooManyFailures, one_line
 from sweep.interrupts import StopRequest
+from sweep.models import family
 from sweep.retry import TrackingUnavailable
-from sweep.space import PARAMS, to_spark_params
+from sweep.space import to_spark_params
 from sweep.story import trial_name
 from sweep.tracking import Tracker
 from sweep.trial import TrialResult, run_trial
@@ -82,8 +83,9 @@ class Objective:
         self.stop.raise_if_requested()
         with self.lock:  # sweep.parallelism > 1 calls this from several threads
             number, self.next_number = self.next_number, self.next_number + 1
-        params = to_spark_params(point, self.cfg.search)
-        order = [PARAMS[n].spark_name for n in self.cfg.search]
+        table = family(self.cfg.model.family).PARAMS
+        params = to_spark_params(point, self.cfg.search, table)
+        order = [table[n].spark_name for n in self.cfg.search]
         name = trial_name(number, params, self.cfg.sweep.max_evals, order)
         record = None
         try:
@@ -139,8 +141,7 @@ class Objective:
             **result.metrics,
             "fit_seconds": result.fit_seconds,
             "eval_seconds": result.eval_seconds,
-            "num_nodes": result.num_nodes,
-            "tree_depth": result.tree_depth,
+            **result.summary,
         })  # fmt: skip
         importances = pd.DataFrame(
             sorted(result.importances.items(), key=lambda kv: -kv[1]),

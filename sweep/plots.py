@@ -18,7 +18,7 @@ from matplotlib.ticker import NullFormatter, ScalarFormatter  # noqa: E402
 from sweep.config import ParamSpec  # noqa: E402
 from sweep.covtype import CLASS_NAMES  # noqa: E402
 from sweep.objective import TrialRecord  # noqa: E402
-from sweep.space import PARAMS, pinned  # noqa: E402
+from sweep.params import Table, pinned  # noqa: E402
 from sweep.trial import Confusion  # noqa: E402
 
 TOP_FEATURES = 15
@@ -39,7 +39,7 @@ def history(trials: Sequence[TrialRecord], metric: str) -> Figure:
 
 
 def parameters(
-    trials: Sequence[TrialRecord], metric: str, search: Mapping[str, ParamSpec]
+    trials: Sequence[TrialRecord], metric: str, search: Mapping[str, ParamSpec], table: Table
 ) -> Figure:
     """One panel per searched parameter: its value in each finished trial against the metric.
     Pinned parameters (one value) get no panel, unless nothing else was searched."""
@@ -52,7 +52,7 @@ def parameters(
     best = max(y) if y else None
     for ax, name in zip(axes[0], names, strict=True):
         spec = search[name]
-        values = [t.params[PARAMS[name].spark_name] for t in done]  # trials keep Spark's names
+        values = [t.params[table[name].spark_name] for t in done]  # trials keep Spark's names
         if spec.type == "choice":
             labels = [str(v) for v in spec.values or []]
             positions = [labels.index(str(v)) if str(v) in labels else -1 for v in values]

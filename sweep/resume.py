@@ -18,8 +18,10 @@ from mlflow.entities import Run
 from sweep import run_keys
 from sweep.config import SweepConfig
 from sweep.errors import ConfigError
+from sweep.models import family
 from sweep.objective import TrialRecord
-from sweep.space import PARAMS, from_logged, pinned
+from sweep.params import Table, pinned
+from sweep.space import from_logged
 from sweep.tracking import Tracker
 from sweep.trial import METRICS
 
@@ -57,13 +59,22 @@ def load_history(tracker: Tracker, cfg: SweepConfig, sha256: str | None) -> Hist
                 "left RUNNING by an interrupted sweep; ended FAILED on resume",
             )
         elif status == "FINISHED" and cfg.sweep.metric in child.data.metrics:
-            finished.append(record_of(child))
+            finished.append(record_of(child, family(cfg.model.family).PARAMS))
     log.info("Resuming sweep %s: %d finished trials", parent.info.run_id, len(finished))
     trials = hyperopt_trials(finished, cfg)
     return History(parent.info.run_id, finished, max(numbers) + 1, trials)
 
 
 def check_compatible(parent: Run, cfg: SweepConfig, sha256: str | None) -> None:
+    # Sweeps from before model families were all decision trees.
+    recorded_family = parent.data.params.get(run_keys.FAMILY, "dtree")
+    if recorded_family != cfg.model.family:  # its trials cannot be refitted as another family
+        raise ConfigError(
+            f"cannot resume sweep {parent.info.run_id} of model={recorded_family} "
+            f"as model={cfg.model.family}",
+            where="sweep.resume",
+            fix=f"Add model={recorded_family}, or start a new sweep",
+        )
     recorded_space = parent.data.tags.get(run_keys.SEARCH_SPACE)
     recorded_sha = parent.data.params.get(run_keys.DATA_SHA256)
     problems = []
@@ -82,14 +93,14 @@ def check_compatible(parent: Run, cfg: SweepConfig, sha256: str | None) -> None:
         log.warning("Resuming although %s (sweep.resume_force=true)", problem)
 
 
-def record_of(child: Run) -> TrialRecord:
+def record_of(child: Run, table: Table) -> TrialRecord:
     metrics = child.data.metrics
     return TrialRecord(
         number=int(child.data.tags.get(run_keys.TRIAL, -1)),
         run_id=child.info.run_id,
         status="ok",
         name=child.info.run_name or "",
-        params=from_logged(child.data.params),
+        params=from_logged(child.data.params, table),
         metrics={k: metrics[k] for k in METRICS if k in metrics},
         fit_seconds=metrics.get("fit_seconds", 0.0),
         eval_seconds=metrics.get("eval_seconds", 0.0),
@@ -98,9 +109,9 @@ def record_of(child: Run) -> TrialRecord:
 
 def hyperopt_vals(params: dict[str, Any], cfg: SweepConfig) -> dict[str, Any] | None:
     """Pure: Spark params → hyperopt's stored values (choice: the index); None if outside."""
-    vals = {}
+    vals, table = {}, family(cfg.model.family).PARAMS
     for name, spec in cfg.search.items():
-        value = params.get(PARAMS[name].spark_name)
+        value = params.get(table[name].spark_name)
         if value is None:
             return None
         if spec.type == "choice":

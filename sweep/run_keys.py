@@ -23,6 +23,7 @@ PROMOTION = "sweep.promotion"  # the registry's decision, in words
 UPDATED = "updated."  # + a param a resumed sweep changed (MLflow params cannot change)
 
 # Params on the parent run
+FAMILY = "family"  # the model family (model=dtree|forest); resume refuses another
 DATA_SHA256 = "data_sha256"
 BEST = "best_"  # + the winner's Spark parameter or validation metric
 TEST = "test_"  # + the winner's metric on the test split

@@ -27,6 +27,7 @@ from sweep.config import SweepConfig
 from sweep.data import PreparedData, prepared
 from sweep.errors import AllTrialsFailed, Interrupted, TooManyFailures
 from sweep.interrupts import StopRequest
+from sweep.models import family
 from sweep.objective import Objective, TrialRecord, stalled
 from sweep.parallel import fmin_threads
 from sweep.progress import Progress
@@ -89,7 +90,7 @@ def run_sweep(
             trials = history.trials if history else Trials()
             end_reason = _search(cfg, objective, trials, earlier, progress)
             best, result = _winner(cfg, data, objective, earlier)
-            test_confusion = confusion_matrix(result.tree, data.test)
+            test_confusion = confusion_matrix(result.fitted, data.test)
             test_metrics = metrics_from_confusion(test_confusion)
             model_uri = _log_best_model(cfg, tracker, best, result, data)
             summary = SweepResult(
@@ -277,6 +278,7 @@ def _log_setup(cfg: SweepConfig, data: PreparedData, tracker: Tracker, parent_id
     tracker.log(
         parent_id,
         params={
+            run_keys.FAMILY: cfg.model.family,
             "seed": cfg.sweep.seed,
             "max_evals": cfg.sweep.max_evals,
             "metric": cfg.sweep.metric,
@@ -303,7 +305,9 @@ def _log_plots(
     """The PNGs on the parent run. A drawing problem is a warning, not a lost sweep."""
     figures = {
         "plots/history.png": lambda: plots.history(s.trials, s.metric),
-        "plots/parameters.png": lambda: plots.parameters(s.trials, s.metric, cfg.search),
+        "plots/parameters.png": lambda: plots.parameters(
+            s.trials, s.metric, cfg.search, family(cfg.model.family).PARAMS
+        ),
         "plots/confusion_matrix.png": lambda: plots.confusion(test_confusion),
         "plots/feature_importances.png": lambda: plots.importances(importances),
     }

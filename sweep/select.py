@@ -23,6 +23,7 @@ from sweep import config, run_keys
 from sweep.config import SparkSettings, SweepConfig
 from sweep.data import prepared
 from sweep.errors import SweepError
+from sweep.models import family
 from sweep.registry import Candidate, Registration, register
 from sweep.space import from_logged
 from sweep.spark import spark_session
@@ -98,7 +99,7 @@ def _refit(
     model_uri: str | None,
 ) -> tuple[str, dict[str, float]]:
     """Refit the child's exact params on the same seeded split: its model and test metrics."""
-    params = from_logged(child.data.params)
+    params = from_logged(child.data.params, family(cfg.model.family).PARAMS)
     with prepared(spark, cfg.data) as data:
         recorded = parent.data.params.get(run_keys.DATA_SHA256, "unknown")
         if recorded != "unknown" and data.sha256 != recorded:
@@ -113,7 +114,7 @@ def _refit(
         result = refit(data.train, data.validation, params, cfg.model, metric, logged)
         if model_uri is None:
             model_uri = tracker.log_model(child.info.run_id, result.pipeline(), data.example)
-        test = metrics_from_confusion(confusion_matrix(result.tree, data.test))
+        test = metrics_from_confusion(confusion_matrix(result.fitted, data.test))
     return model_uri, test
 
 

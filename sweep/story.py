@@ -26,6 +26,8 @@ TOP = 5
 
 # How a Spark parameter reads in a run name: a letter before numbers; choices show their value.
 SHORT = {
+    "numTrees": "T",
+    "subsamplingRate": "s",
     "maxDepth": "d",
     "maxBins": "b",
     "minInstancesPerNode": "n",

@@ -1,4 +1,4 @@
-"""One trial: fit a decision tree with given Spark parameters, evaluate it. No MLflow in here.
+"""One trial: fit the model family's estimator with given Spark params, evaluate it. No MLflow here.
 
 All validation metrics come from one confusion matrix, i.e. one pass over the data, instead of one
 `MulticlassClassificationEvaluator` pass per metric. The definitions match Spark's evaluator
@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from pyspark.ml import PipelineModel
-from pyspark.ml.classification import DecisionTreeClassificationModel, DecisionTreeClassifier
 from pyspark.sql import DataFrame
 
 from sweep import covtype
 from sweep.config import ModelSettings
 from sweep.data import FEATURES_COL, LABEL_COL, assembler
+from sweep.models import family
 
 log = logging.getLogger(__name__)
 METRICS = ("accuracy", "f1", "weightedPrecision", "weightedRecall")  # what every trial reports
@@ -32,45 +32,35 @@ class TrialResult:
     metrics: dict[str, float]  # validation: accuracy, f1, weightedPrecision, weightedRecall
     fit_seconds: float
     eval_seconds: float
-    num_nodes: int
-    tree_depth: int
+    summary: dict[str, float]  # what the family says about the fitted model (num_nodes, ...)
     importances: dict[str, float]
-    tree: DecisionTreeClassificationModel
+    fitted: Any  # the family's fitted Spark model (a tree, a forest)
 
     def pipeline(self) -> PipelineModel:
-        """The servable model: raw 54 columns → assembler → tree → `prediction` (1..7)."""
-        return PipelineModel(stages=[assembler(), self.tree])
-
-
-def classifier(params: Mapping[str, Any], model: ModelSettings) -> DecisionTreeClassifier:
-    fixed = {
-        "seed": model.seed,
-        "maxMemoryInMB": model.max_memory_in_mb,
-        "cacheNodeIds": model.cache_node_ids,
-        "checkpointInterval": model.checkpoint_interval,
-    }
-    return DecisionTreeClassifier(featuresCol=FEATURES_COL, labelCol=LABEL_COL, **fixed, **params)
+        """The servable model: raw 54 columns → assembler → model → `prediction` (1..7)."""
+        return PipelineModel(stages=[assembler(), self.fitted])
 
 
 def run_trial(
     train: DataFrame, validation: DataFrame, params: Mapping[str, Any], model: ModelSettings
 ) -> TrialResult:
+    """Fit `model.family`'s estimator with these Spark parameters, evaluate on `validation`."""
+    estimator = family(model.family).estimator(params, model, FEATURES_COL, LABEL_COL)
     started = time.perf_counter()
-    tree = classifier(params, model).fit(train)
-    fitted = time.perf_counter()
-    metrics = metrics_from_confusion(confusion_matrix(tree, validation))
+    fitted = estimator.fit(train)
+    fit_done = time.perf_counter()
+    metrics = metrics_from_confusion(confusion_matrix(fitted, validation))
     evaluated = time.perf_counter()
     return TrialResult(
         params=dict(params),
         metrics=metrics,
-        fit_seconds=fitted - started,
-        eval_seconds=evaluated - fitted,
-        num_nodes=tree.numNodes,
-        tree_depth=tree.depth,
+        fit_seconds=fit_done - started,
+        eval_seconds=evaluated - fit_done,
+        summary=family(model.family).describe(fitted),
         importances=dict(
-            zip(covtype.FEATURES, tree.featureImportances.toArray().tolist(), strict=True)
+            zip(covtype.FEATURES, fitted.featureImportances.toArray().tolist(), strict=True)
         ),
-        tree=tree,
+        fitted=fitted,
     )
 
 

@@ -108,3 +108,20 @@ def test_type_errors_and_unknown_keys_fail_at_composition(compose_cfg, override)
     with pytest.raises((ConfigCompositionException, MissingConfigException)) as info:
         compose_cfg("+experiment=dtree", override)
     assert override.split("=")[0].lstrip("+").split(".")[-1] in str(info.value)
+
+
+def test_model_forest_selects_its_own_search_space_registry_name_and_experiment(compose_cfg):
+    cfg = compose_cfg("+experiment=forest")
+    assert cfg.model.family == "forest" and "num_trees" in cfg.search
+    assert cfg.registry.model_name == "covtype-forest"
+    assert cfg.tracking.experiment == "covtype-forest" and cfg.sweep.run_name == "forest-sweep"
+    dtree = compose_cfg("+experiment=dtree")
+    assert dtree.model.family == "dtree" and "num_trees" not in dtree.search
+    assert dtree.registry.model_name == "covtype-dtree"
+    named = compose_cfg("model=forest", "registry.model_name=covtype")  # one name, one champion
+    assert named.registry.model_name == "covtype"
+
+
+def test_a_forest_parameter_under_model_dtree_is_a_config_error(compose_cfg):
+    with pytest.raises(ConfigError, match=r"search.num_trees: num_trees is a parameter of model"):
+        compose_cfg("+experiment=dtree", "+search.num_trees={type:int,low:5,high:10}")

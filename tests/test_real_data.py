@@ -21,4 +21,4 @@ def test_depth_20_entropy_tree_beats_085_validation_accuracy_on_the_100k_sample(
             ModelSettings(),
         )
     assert result.metrics["accuracy"] > 0.85, result.metrics
-    assert result.tree_depth == 20
+    assert result.summary["tree_depth"] == 20

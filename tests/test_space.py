@@ -6,7 +6,9 @@ from hyperopt import pyll
 
 from sweep.config import ParamSpec
 from sweep.errors import ConfigError
-from sweep.space import PARAMS, build_space, pinned, to_spark_params, validate_search
+from sweep.models import dtree, tables
+from sweep.params import pinned, validate_search
+from sweep.space import build_space, to_spark_params
 
 DTREE = {
     "max_depth": ParamSpec("int", 4, 30),
@@ -29,19 +31,23 @@ DTREE = {
         ("impurity", ParamSpec("choice", values=[]), r"search.impurity.values: a choice needs"),
         ("impurity", ParamSpec("choice", values=["variance"]), r"values\[0\]: 'variance'"),
         ("impurity", ParamSpec("int", 1, 2), r"search.impurity.type: impurity takes categorical"),
-        ("max_dept", ParamSpec("int", 1, 2), r"search.max_dept: unknown parameter 'max_dept'"),
+        (
+            "max_dept",
+            ParamSpec("int", 1, 2),
+            r"search.max_dept: unknown parameter 'max_dept' for model=dtree",
+        ),
         ("min_info_gain", ParamSpec("float", 0, 0.1, log=True), r"log-scaled range needs low > 0"),
         ("min_weight_fraction_per_node", ParamSpec("float", 0, 0.5), r"0.0 .. 0.5 \(exclusive\)"),
     ],
 )
 def test_invalid_specs_name_the_key_the_value_and_what_is_valid(name, spec, message):
     with pytest.raises(ConfigError, match=message):
-        validate_search({name: spec})
+        validate_search({name: spec}, "dtree", tables())
 
 
 def test_empty_search_space_is_rejected():
     with pytest.raises(ConfigError, match="search: the search space is empty"):
-        validate_search({})
+        validate_search({}, "dtree", tables())
 
 
 @pytest.mark.parametrize(
@@ -57,7 +63,7 @@ def test_empty_search_space_is_rejected():
     ],
 )
 def test_valid_specs_pass(name, spec):
-    validate_search({name: spec})
+    validate_search({name: spec}, "dtree", tables())
 
 
 def _samples(search, n=200, seed=0):
@@ -68,7 +74,7 @@ def _samples(search, n=200, seed=0):
 
 def test_sampled_points_translate_to_spark_names_and_exact_types_within_bounds():
     for point in _samples(DTREE):
-        params = to_spark_params(point, DTREE)
+        params = to_spark_params(point, DTREE, dtree.PARAMS)
         assert set(params) == {"maxDepth", "maxBins", "impurity"}
         assert type(params["maxDepth"]) is int and 4 <= params["maxDepth"] <= 30
         assert type(params["maxBins"]) is int and 16 <= params["maxBins"] <= 512
@@ -87,7 +93,7 @@ def test_float_parameters_stay_floats_and_choices_of_ints_become_ints():
         "max_depth": ParamSpec("choice", values=[5, 10]),
     }
     for point in _samples(search, n=50):
-        params = to_spark_params(point, search)
+        params = to_spark_params(point, search, dtree.PARAMS)
         assert type(params["minInfoGain"]) is float and 0.0 <= params["minInfoGain"] <= 0.2
         assert params["maxDepth"] in (5, 10) and type(params["maxDepth"]) is int
 
@@ -96,7 +102,7 @@ def test_every_searchable_parameter_is_a_decision_tree_param(spark):
     from pyspark.ml.classification import DecisionTreeClassifier
 
     tree = DecisionTreeClassifier()
-    for param in PARAMS.values():
+    for param in dtree.PARAMS.values():
         assert tree.hasParam(param.spark_name), param.spark_name
 
 
@@ -111,17 +117,19 @@ def test_every_searchable_parameter_is_a_decision_tree_param(spark):
 )
 def test_low_equal_to_high_pins_the_parameter_next_to_searched_ones(name, spec, spark_name, value):
     search = {name: spec, "impurity": DTREE["impurity"]}
-    validate_search(search)
+    validate_search(search, "dtree", tables())
     assert pinned(spec)
     for point in _samples(search, n=20):
-        params = to_spark_params(point, search)
+        params = to_spark_params(point, search, dtree.PARAMS)
         assert params[spark_name] == value and type(params[spark_name]) is type(value)
         assert params["impurity"] in ("gini", "entropy")
 
 
 def test_a_one_value_choice_is_searched_as_that_value():
     search = {"impurity": ParamSpec("choice", values=["entropy"])}
-    assert {to_spark_params(p, search)["impurity"] for p in _samples(search, n=10)} == {"entropy"}
+    assert {
+        to_spark_params(p, search, dtree.PARAMS)["impurity"] for p in _samples(search, n=10)
+    } == {"entropy"}
 
 
 def test_pinned_parameters_are_no_hyperopt_label_and_resume_checks_their_value(compose_cfg):
@@ -133,3 +141,41 @@ def test_pinned_parameters_are_no_hyperopt_label_and_resume_checks_their_value(c
         "impurity": 0,
     }
     assert hyperopt_vals({"maxDepth": 6, "maxBins": 16, "impurity": "gini"}, cfg) is None
+
+
+@pytest.mark.parametrize(
+    ("family", "name", "message"),
+    [
+        ("dtree", "num_trees", r"search.num_trees: num_trees is a parameter of model=forest, "
+         r"not of model=dtree\. Searchable parameters of model=dtree are: max_depth"),
+        ("dtree", "subsampling_rate", r"subsampling_rate is a parameter of model=forest"),
+        ("forest", "colour", r"search.colour: unknown parameter 'colour' for model=forest.*"
+         r"num_trees"),
+    ],
+)  # fmt: skip
+def test_a_parameter_of_another_family_names_the_key_and_the_family(family, name, message):
+    with pytest.raises(ConfigError, match=message):
+        validate_search({name: ParamSpec("int", 1, 5)}, family, tables())
+
+
+@pytest.mark.parametrize(
+    ("name", "spec", "message"),
+    [
+        ("subsampling_rate", ParamSpec("float", 0.0, 1.0), r"0.0 \(exclusive\) .. 1.0"),
+        ("num_trees", ParamSpec("int", 0, 10), r"search.num_trees.low: 0"),
+        ("feature_subset_strategy", ParamSpec("choice", values=["half"]), r"'half' is not valid"),
+    ],
+)
+def test_forest_ranges_are_spark_s(name, spec, message):
+    with pytest.raises(ConfigError, match=message):
+        validate_search({name: spec}, "forest", tables())
+
+
+def test_every_searchable_forest_parameter_is_a_random_forest_param(spark):
+    from pyspark.ml.classification import RandomForestClassifier
+
+    from sweep.models import forest
+
+    estimator = RandomForestClassifier()
+    for param in forest.PARAMS.values():
+        assert estimator.hasParam(param.spark_name), param.spark_name

@@ -57,7 +57,7 @@ def trained(spark, tmp_path_factory):
 
 def test_one_pass_metrics_equal_sparks_evaluator(trained):
     data, result = trained
-    predictions = result.tree.transform(data.validation)
+    predictions = result.fitted.transform(data.validation)
     for metric, value in result.metrics.items():
         evaluator = MulticlassClassificationEvaluator(labelCol="label", metricName=metric)
         assert value == pytest.approx(evaluator.evaluate(predictions), abs=1e-12), metric
@@ -66,8 +66,9 @@ def test_one_pass_metrics_equal_sparks_evaluator(trained):
 def test_trial_reports_the_tree_it_fitted(trained):
     data, result = trained
     assert result.params == {"maxDepth": 6, "maxBins": 32, "impurity": "gini"}
-    assert result.tree.getMaxDepth() == 6 and result.tree.getImpurity() == "gini"
-    assert 1 <= result.tree_depth <= 6 and result.num_nodes == result.tree.numNodes > 1
+    assert result.fitted.getMaxDepth() == 6 and result.fitted.getImpurity() == "gini"
+    assert 1 <= result.summary["tree_depth"] <= 6
+    assert result.summary["num_nodes"] == result.fitted.numNodes > 1
     assert result.fit_seconds > 0 and result.eval_seconds > 0
     assert list(result.importances) == FEATURES
     assert sum(result.importances.values()) == pytest.approx(1.0)
@@ -85,5 +86,5 @@ def test_pipeline_scores_raw_columns_with_labels_1_to_7(trained, spark):
 
 def test_confusion_matrix_counts_every_row(trained):
     data, result = trained
-    matrix = confusion_matrix(result.tree, data.validation)
+    matrix = confusion_matrix(result.fitted, data.validation)
     assert sum(matrix.values()) == data.counts["validation"]
