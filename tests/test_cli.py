@@ -36,7 +36,7 @@ def test_help_shows_experiments_keys_and_an_example(tmp_path):
     assert done.returncode == 0
     for text in (
         "+experiment=NAME",
-        "dtree, smoke",
+        "dtree, forest, smoke",
         "sweep.max_evals",
         "tracking.uri",
         "python -m sweep +experiment=dtree data.path=",
