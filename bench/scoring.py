@@ -16,6 +16,7 @@ overhead part: maxDepth 30, maxBins 139, entropy), then measures
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -47,7 +48,9 @@ def scoring(args: Any, work: Path) -> dict[str, Any]:
 
     work.mkdir(parents=True, exist_ok=True)
     tracker = Tracker.open(f"sqlite:///{work / 'mlflow.db'}")
-    tracker.experiment_id = tracker.client.create_experiment(f"scoring-{time.time():.0f}")
+    tracker.experiment_id = tracker.client.create_experiment(
+        f"scoring-{time.time():.0f}", artifact_location=(work / "mlruns").as_uri()
+    )
     out: dict[str, Any] = {"params": PARAMS}
     settings = DataSettings(source="covtype", path=str(args.data))
     with spark_session(SparkSettings()) as spark, prepared(spark, settings, False) as data:
@@ -128,6 +131,8 @@ def _spark_test_predictions(test_split, tree) -> tuple[pd.DataFrame, np.ndarray]
 
 
 def _in_process(model, test: pd.DataFrame) -> dict[str, Any]:
+    from mlflow.pyfunc import scoring_server
+
     from sweep.covtype import FEATURES
 
     impl = model._model_impl  # treescore.PyfuncModel: what MLflow's wrapper calls
@@ -135,7 +140,14 @@ def _in_process(model, test: pd.DataFrame) -> dict[str, Any]:
     row = pd.DataFrame([ROW], columns=FEATURES)
     x_row = row.to_numpy(np.float64)
     big = pd.concat([test] * (100_000 // len(test) + 1), ignore_index=True).head(100_000)
+    body = json.dumps({"dataframe_split": {"columns": FEATURES, "data": [ROW]}})
+    schema = model.metadata.get_input_schema()
     return {
+        # The scoring server's handler without HTTP: MLflow parses the JSON into a DataFrame,
+        # casts each of the 54 columns, enforces the schema, then calls the model.
+        "one_row_server_handler_ms": _ms(
+            lambda: scoring_server.invocations(body, "application/json", model, schema), 500
+        ),
         "one_row_scorer_ms": _ms(lambda: scorer.predict(x_row), 5000),
         "one_row_pyfunc_impl_ms": _ms(lambda: impl.predict(row), 5000),
         "one_row_mlflow_pyfunc_ms": _ms(lambda: model.predict(row), 1000),
