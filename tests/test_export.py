@@ -97,33 +97,36 @@ def categorical_columns(frame):
     return out
 
 
-def nominal(df):
-    """Spark learns categorical splits from ML attribute metadata on double columns."""
-    return df.select(
-        *NUMERIC,
+def nominal(train):
+    """The training split with the one-hot groups as two category indices, as double columns with
+    ML attribute metadata: that is how Spark learns categorical splits."""
+    x = F.col("x")
+    index = {
+        "Wilderness": F.array_position(F.slice(x, 11, 4), 1.0) - 1,
+        "Soil": F.array_position(F.slice(x, 15, 40), 1.0) - 1,
+    }
+    return train.select(vector_to_array(FEATURES_COL).alias("x"), LABEL_COL).select(
+        *[x[i].alias(c) for i, c in enumerate(NUMERIC)],
         *[
-            F.col(c)
+            index[c]
             .cast("double")
             .alias(c, metadata={"ml_attr": {"type": "nominal", "num_vals": k}})
             for c, k in NOMINAL.items()
         ],
-        *[c for c in df.columns if c not in (*NUMERIC, *NOMINAL)],
+        LABEL_COL,
     )
 
 
 def test_a_tree_with_categorical_features_predicts_as_spark(spark, covtype, tmp_path):
     train, test = covtype
-    arrays = train.select(vector_to_array(FEATURES_COL).alias("x"), LABEL_COL).toPandas()
-    raw = pd.DataFrame(np.stack(arrays["x"]), columns=FEATURES).astype("int64")
-    frame = categorical_columns(raw).assign(**{LABEL_COL: arrays[LABEL_COL]})
-    columns = [*NUMERIC, *NOMINAL]
-    vectors = VectorAssembler(inputCols=columns, outputCol=FEATURES_COL)
+    vectors = VectorAssembler(inputCols=[*NUMERIC, *NOMINAL], outputCol=FEATURES_COL)
     tree = DecisionTreeClassifier(
         featuresCol=FEATURES_COL, labelCol=LABEL_COL, maxDepth=20, maxBins=48, seed=0
-    ).fit(vectors.transform(nominal(spark.createDataFrame(frame))))
+    ).fit(vectors.transform(nominal(train)))
     pipeline = PipelineModel(stages=[vectors, tree])
     trees, _ = exported(pipeline, tmp_path)
     assert (trees.category_set >= 0).sum() > 10, "expected categorical splits"
+    assert trees.unseen_left.any() and not trees.unseen_left.all(), "expected both kinds of set"
     scored = categorical_columns(test).astype("float64")
     # Values Spark never saw as categories: Spark still scores them, and so must we, the same way.
     unseen = scored.head(6).assign(
