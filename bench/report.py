@@ -155,10 +155,11 @@ def _scoring(r: dict[str, Any]) -> list[str]:
     s = r["scoring"]
     t, lg, ip, a = s["tree"], s["log"], s["in_process"], s["agreement"]
     free, spark = s["servers"]["jvm_free"], s["servers"]["spark"]
+    params = ", ".join(f"{k} {v}" for k, v in s["params"].items())
     return [
         "## 7. Scoring without Spark",
         "",
-        f"One tree fitted on the full training split as a sweep's trial fits it ({s['params']}; "
+        f"One tree fitted on the full training split as a sweep's trial fits it ({params}; "
         f"{t['nodes']:,} nodes, depth {t['depth']}, fit {t['fit_seconds']:.0f} s), logged twice "
         "in one run of `bench/scoring.py`: by `mlflow.spark.log_model` as before issue 13 (the "
         "Spark pyfunc), and by `Tracker.log_model` (Spark flavor + `trees.npz` + the JVM-free "
