@@ -22,16 +22,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from sweep.errors import SweepError
+from sweep.errors import UnsupportedModel
 from sweep.treescore import FOREST, TREE, Trees
 
 _SPARK = "org.apache.spark.ml."
 ASSEMBLER = _SPARK + "feature.VectorAssembler"
 MODELS = {_SPARK + "classification." + kind: kind for kind in (TREE, FOREST)}
-
-
-class UnsupportedModel(SweepError):
-    """The pipeline has a stage the JVM-free scorer cannot reproduce."""
+__all__ = ["UnsupportedModel", "from_saved_pipeline", "trees_from_nodes"]
 
 
 def from_saved_pipeline(path: str | Path) -> Trees:
