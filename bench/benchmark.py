@@ -15,6 +15,9 @@ Parts (all by default; `--parts` runs some and keeps the others' earlier results
             fit the whole Pipeline, one evaluator per metric, log_model with inferred requirements
   tvs       Spark's TrainValidationSplit over a 10-point ParamGridBuilder grid, with
             mlflow.pyspark.ml.autolog
+  scoring   the JVM-free scorer (issue 13) against the Spark pyfunc on a full-data depth-30
+            tree: export cost, agreement on the test split, in-process and server latency,
+            seconds to /ping (bench/scoring.py)
 
 Writes <report>.json (raw figures, per part: commit, start, end) and <report>.md. Not run in CI.
 """
@@ -39,6 +42,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.report import render  # noqa: E402
+from bench.scoring import scoring  # noqa: E402
 
 SEEDS = (0, 1, 2)
 QUALITY_EVALS = 30
@@ -60,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         "overhead": overhead,
         "naive": naive,
         "tvs": tvs,
+        "scoring": scoring,
     }
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--data", required=True, type=Path, help="a Covtype file (.data.gz)")

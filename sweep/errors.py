@@ -51,6 +51,11 @@ class EnvironmentProblem(SweepError):
     """Something outside the project is missing or wrong: Java, the tracking server."""
 
 
+class UnsupportedModel(SweepError):
+    """A fitted pipeline the JVM-free scorer cannot reproduce (sweep.export): logging stops
+    rather than store a model whose two flavors would predict differently."""
+
+
 class AllTrialsFailed(SweepError):
     """No trial of the sweep finished, so there is no best model."""
 

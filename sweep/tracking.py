@@ -41,7 +41,7 @@ from mlflow.entities import (
 from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
 from mlflow.tracking import MlflowClient
-from mlflow.types import ColSpec, Schema
+from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME
 
 from sweep import run_keys, sqlite_store
@@ -345,36 +345,27 @@ class Tracker:
         self.client.log_text(run_id, buffer.getvalue(), path)
 
     def log_model(self, run_id: str, model: Any, example: pd.DataFrame) -> str:
-        """Log a Spark model on a (finished) run; returns the model URI to load it from."""
+        """Log a Spark model on a (finished) run, with its JVM-free scorer (`sweep.servable`);
+        returns the model URI to load it from."""
         if self.retry is None:
             return self._log_model(run_id, model, example)
         return self.retry.call(self._log_model, run_id, model, example)
 
     def _log_model(self, run_id: str, model: Any, example: pd.DataFrame) -> str:
-        import mlflow.spark
-        import pyspark
+        from sweep import servable
 
         with mlflow.start_run(run_id=run_id):
-            info = mlflow.spark.log_model(
-                model,
-                "model",
-                signature=signature(example.columns),
-                input_example=example,
-                # Explicit: inferring them loads the model in a subprocess (~30 s per model).
-                pip_requirements=[
-                    f"pyspark=={pyspark.__version__}",
-                    f"mlflow=={mlflow.__version__}",
-                    "pandas<3",
-                ],
-            )
-        return info.model_uri
+            return servable.log_model(run_id, model, signature(example.columns), example)
 
 
 def signature(columns: Any) -> ModelSignature:
-    """54 integer inputs (long: JSON requests carry int64) → one double `prediction`."""
+    """54 integer inputs (long: JSON requests carry int64) → one double `prediction`; the
+    `output` parameter ("prediction" or "probability") asks the JVM-free scorer for Spark's
+    probability vector too."""
     return ModelSignature(
         inputs=Schema([ColSpec("long", c) for c in columns]),
         outputs=Schema([ColSpec("double", "prediction")]),
+        params=ParamSchema([ParamSpec("output", "string", "prediction")]),
     )
 
 

@@ -1,0 +1,170 @@
+"""Spark's saved tree model → `treescore.Trees`, read from the files Spark wrote, without Spark.
+
+Why from the saved directory: `mlflow.spark.save_model` has already written the PipelineModel
+(copied back from the cluster's file system when there is one), and Spark stores a tree as a
+Parquet table of nodes (id, impurityStats, leftChild, rightChild, split{featureIndex,
+leftCategoriesOrThreshold, numCategories}; a forest adds treeID). Reading that table with pyarrow
+is vectorised: ~0.1 s for a 45,000-node tree, where a Python pass per node over py4j or
+`onnxmltools.convert_sparkml` (106 s for 15,689 nodes) costs seconds to minutes. It also needs no
+SparkSession, so a model logged before this existed can be exported from its artifacts.
+
+Supported: a PipelineModel of one VectorAssembler (numeric columns) followed by a
+DecisionTreeClassificationModel or RandomForestClassificationModel reading its output.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from sweep.errors import UnsupportedModel
+from sweep.treescore import FOREST, TREE, Trees
+
+_SPARK = "org.apache.spark.ml."
+ASSEMBLER = _SPARK + "feature.VectorAssembler"
+MODELS = {_SPARK + "classification." + kind: kind for kind in (TREE, FOREST)}
+__all__ = ["UnsupportedModel", "from_saved_pipeline", "trees_from_nodes"]
+
+
+def from_saved_pipeline(path: str | Path) -> Trees:
+    """The trees of the PipelineModel Spark saved at `path` (e.g. a logged model's `sparkml/`)."""
+    path = Path(path)
+    stages = _stage_dirs(path)
+    kinds = [_metadata(s)["class"] for s in stages]
+    if len(stages) != 2 or kinds[0] != ASSEMBLER or kinds[1] not in MODELS:
+        raise UnsupportedModel(
+            f"the pipeline's stages are {[k.rsplit('.', 1)[-1] for k in kinds]}",
+            where=str(path),
+            fix="The JVM-free scorer takes a VectorAssembler followed by a decision tree or "
+            "random forest classifier",
+        )
+    assembler, model = _metadata(stages[0]), _metadata(stages[1])
+    columns = tuple(_param(assembler, "inputCols"))
+    if _param(assembler, "outputCol") != _param(model, "featuresCol"):
+        raise UnsupportedModel(
+            "the model does not read the assembler's output column", where=str(stages[1])
+        )
+    if model["numFeatures"] != len(columns):
+        raise UnsupportedModel(
+            f"the model takes {model['numFeatures']} features from {len(columns)} columns "
+            "(a vector-valued input column?)",
+            where=str(stages[0]),
+            fix="Assemble the features from numeric columns only",
+        )
+    nodes = _node_table(stages[1] / "data", nested=MODELS[kinds[1]] == FOREST)
+    return trees_from_nodes(MODELS[kinds[1]], columns, int(model["numClasses"]), nodes)
+
+
+def trees_from_nodes(kind: str, columns: tuple[str, ...], num_classes: int, t: pa.Table) -> Trees:
+    """Spark's node rows (treeID, id, impurityStats, leftChild, rightChild, split.*) → Trees.
+
+    Node ids count from 0 in each tree (pre-order: children after their parent); the flat arrays
+    put tree 0's nodes first, then tree 1's, so a node's index is its tree's offset plus its id.
+    """
+    t = t.sort_by([("treeID", "ascending"), ("id", "ascending")])
+    tree_id = t["treeID"].to_numpy().astype(np.int64)
+    ids = t["id"].to_numpy().astype(np.int64)
+    sizes = np.bincount(tree_id)
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    if (sizes == 0).any() or not np.array_equal(ids, np.arange(len(ids)) - offsets[tree_id]):
+        raise UnsupportedModel("the node ids are not 0..n-1 in each tree", where="model data")
+    base = offsets[tree_id]
+    left_id = t["leftChild"].to_numpy().astype(np.int64)
+    right_id = t["rightChild"].to_numpy().astype(np.int64)
+    leaf = left_id < 0
+    feature = t["split.featureIndex"].to_numpy().astype(np.int64)
+    num_cat = t["split.numCategories"].to_numpy().astype(np.int64)
+    values = t["split.leftCategoriesOrThreshold"].combine_chunks()
+    first = pc.list_element(_fill_empty(values), 0).to_numpy(zero_copy_only=False)
+    categorical = ~leaf & (num_cat >= 0)
+    cat_rows = np.flatnonzero(categorical)
+    sets = _category_sets(values, cat_rows, num_cat[cat_rows])
+    category_set = np.full(len(ids), -1, dtype=np.int32)
+    category_set[cat_rows] = np.arange(len(cat_rows), dtype=np.int32)
+    counts = _counts(t["impurityStats"].combine_chunks(), num_classes)
+    return Trees(
+        kind=kind,
+        columns=columns,
+        num_classes=num_classes,
+        roots=offsets.astype(np.int32),
+        feature=np.where(leaf, -1, feature).astype(np.int32),
+        threshold=np.where(leaf | categorical, np.nan, first),
+        left=np.where(leaf, -1, base + left_id).astype(np.int32),
+        right=np.where(leaf, -1, base + right_id).astype(np.int32),
+        category_set=category_set,
+        counts=counts,
+        **sets,
+    )
+
+
+def _category_sets(values: pa.ListArray, rows: np.ndarray, num_cat: np.ndarray) -> dict:
+    """One row per categorical split: which categories go left, and where an unseen value goes.
+
+    Spark keeps the smaller side: with more than numCategories // 2 left categories it stores the
+    right ones and sends everything else, an unseen value too, left (`CategoricalSplit.isLeft`).
+    """
+    width = int(num_cat.max()) if len(num_cat) else 0
+    mask = np.zeros((len(rows), width), dtype=bool)
+    sizes = np.zeros(len(rows), dtype=np.int64)
+    for i, row in enumerate(rows.tolist()):  # categorical splits are few; a loop is fine
+        categories = np.asarray(values[row].values.to_numpy(), dtype=np.int64)
+        mask[i, categories] = True
+        sizes[i] = len(categories)
+    return {
+        "left_categories": mask,
+        "num_categories": num_cat.astype(np.int32),
+        "unseen_left": ~(sizes <= num_cat // 2),
+    }
+
+
+def _counts(stats: pa.ListArray, num_classes: int) -> np.ndarray:
+    lengths = pc.list_value_length(stats).to_numpy(zero_copy_only=False)
+    if (lengths != num_classes).any():
+        raise UnsupportedModel(
+            f"impurityStats do not hold {num_classes} class counts per node (a regressor?)",
+            where="model data",
+        )
+    return stats.flatten().to_numpy().astype(np.float64).reshape(-1, num_classes)
+
+
+def _fill_empty(values: pa.ListArray) -> pa.ListArray:
+    """Leaves may store an empty list; give every node a first element to read."""
+    lengths = pc.list_value_length(values).to_numpy(zero_copy_only=False)
+    if (lengths > 0).all():
+        return values
+    return pa.array([v if len(v) else [np.nan] for v in values.to_pylist()])
+
+
+def _node_table(data: Path, nested: bool) -> pa.Table:
+    """The nodes with flat column names; a single tree gets treeID 0."""
+    table = pq.read_table(data)
+    if nested:  # a forest: treeID, nodeData{id, ..., split{...}}
+        table = table.flatten()
+        table = table.rename_columns([c.removeprefix("nodeData.") for c in table.column_names])
+    else:
+        table = table.append_column("treeID", pa.array(np.zeros(len(table), dtype=np.int32)))
+    return table.flatten()
+
+
+def _stage_dirs(path: Path) -> list[Path]:
+    if not (path / "stages").is_dir():
+        raise UnsupportedModel(
+            "not a saved PipelineModel (no stages/ folder)",
+            where=str(path),
+            fix="Pass the directory PipelineModel.save wrote (a logged model's sparkml/)",
+        )
+    return sorted((path / "stages").iterdir(), key=lambda p: int(p.name.split("_", 1)[0]))
+
+
+def _metadata(stage: Path) -> dict:
+    part = sorted((stage / "metadata").glob("part-*"))[0]
+    return json.loads(part.read_text().splitlines()[0])
+
+
+def _param(metadata: dict, name: str):
+    return metadata["paramMap"].get(name, metadata.get("defaultParamMap", {}).get(name))

@@ -1,0 +1,147 @@
+"""Spark's fitted trees, exported from the files Spark saves and scored without Spark, predict what
+Spark predicts: row for row on the 100k sample's test split, for a depth-30 tree on the one-hot
+columns, a tree with categorical features and a random forest.
+"""
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from pyspark.ml import PipelineModel
+from pyspark.ml.classification import DecisionTreeClassifier, RandomForestClassifier
+from pyspark.ml.feature import VectorAssembler
+from pyspark.ml.functions import vector_to_array
+from pyspark.sql import functions as F
+
+from sweep import export
+from sweep.config import DataSettings
+from sweep.covtype import FEATURES, NUMERIC
+from sweep.data import FEATURES_COL, LABEL_COL, assembler, prepared
+from sweep.treescore import FOREST, TREE, Scorer, features
+from tests.conftest import SAMPLE_100K, requires
+
+pytestmark = [pytest.mark.slow, requires(SAMPLE_100K)]
+NOMINAL = {"Wilderness": 4, "Soil": 40}  # the one-hot groups as one categorical column each
+
+
+@pytest.fixture(scope="module")
+def covtype(spark):
+    """(train split as assembled vectors, test split as a pandas frame of the 54 raw columns)."""
+    with prepared(spark, DataSettings(source="covtype", path=str(SAMPLE_100K)), False) as data:
+        rows = data.test.select(vector_to_array(FEATURES_COL).alias("x")).toPandas()
+        test = pd.DataFrame(np.stack(rows["x"]), columns=FEATURES).astype("int64")
+        yield data.train, test
+
+
+def exported(pipeline, tmp_path):
+    pipeline.save(str(tmp_path / "sparkml"))
+    started = time.perf_counter()
+    trees = export.from_saved_pipeline(tmp_path / "sparkml")
+    return trees, time.perf_counter() - started
+
+
+def spark_scores(spark, pipeline, frame):
+    out = (
+        pipeline.transform(spark.createDataFrame(frame))
+        .select("prediction", vector_to_array("probability").alias("p"))
+        .toPandas()
+    )
+    return out["prediction"].to_numpy(), np.stack(out["p"])
+
+
+def assert_same(spark, pipeline, trees, frame):
+    expected_labels, expected_proba = spark_scores(spark, pipeline, frame)
+    # Columns by name: shuffled, with an extra one, as a request may send them.
+    shuffled = frame.assign(Cover_Type=0)[[*reversed(frame.columns), "Cover_Type"]]
+    labels, proba = Scorer(trees).predict_proba(features(trees.columns, shuffled))
+    assert len(labels) == len(frame)
+    assert np.array_equal(labels, expected_labels), np.flatnonzero(labels != expected_labels)[:10]
+    np.testing.assert_array_equal(proba, expected_proba)
+    scorer = Scorer(trees)
+    one_by_one = [scorer.predict(features(trees.columns, frame.iloc[[i]]))[0] for i in range(50)]
+    assert one_by_one == expected_labels[:50].tolist()  # the small-request path too
+
+
+def test_a_depth_30_tree_on_the_one_hot_columns_predicts_as_spark(spark, covtype, tmp_path):
+    train, test = covtype
+    tree = DecisionTreeClassifier(
+        featuresCol=FEATURES_COL, labelCol=LABEL_COL, maxDepth=30, maxBins=64,
+        impurity="entropy", seed=0,
+    ).fit(train)  # fmt: skip
+    assert tree.depth == 30
+    pipeline = PipelineModel(stages=[assembler(), tree])
+    trees, seconds = exported(pipeline, tmp_path)
+    assert (trees.kind, trees.num_nodes, trees.columns) == (TREE, tree.numNodes, tuple(FEATURES))
+    assert seconds < 5, f"export took {seconds:.1f} s for {trees.num_nodes} nodes"
+    assert_same(spark, pipeline, trees, test)
+
+
+def test_a_forest_predicts_as_spark(spark, covtype, tmp_path):
+    train, test = covtype
+    forest = RandomForestClassifier(
+        featuresCol=FEATURES_COL, labelCol=LABEL_COL, numTrees=8, maxDepth=12, seed=0
+    ).fit(train)
+    pipeline = PipelineModel(stages=[assembler(), forest])
+    trees, _ = exported(pipeline, tmp_path)
+    assert (trees.kind, len(trees.roots)) == (FOREST, 8)
+    assert trees.num_nodes == sum(t.numNodes for t in forest.trees)
+    assert_same(spark, pipeline, trees, test)
+
+
+def categorical_columns(frame):
+    """The 4 wilderness and 40 soil one-hot columns as two category indices (0..3, 0..39)."""
+    out = frame[NUMERIC].copy()
+    out["Wilderness"] = frame[[f"Wilderness_Area_{i}" for i in range(4)]].to_numpy().argmax(1)
+    out["Soil"] = frame[[f"Soil_Type_{i}" for i in range(40)]].to_numpy().argmax(1)
+    return out
+
+
+def nominal(train):
+    """The training split with the one-hot groups as two category indices, as double columns with
+    ML attribute metadata: that is how Spark learns categorical splits."""
+    x = F.col("x")
+    index = {
+        "Wilderness": F.array_position(F.slice(x, 11, 4), 1.0) - 1,
+        "Soil": F.array_position(F.slice(x, 15, 40), 1.0) - 1,
+    }
+    return train.select(vector_to_array(FEATURES_COL).alias("x"), LABEL_COL).select(
+        *[x[i].alias(c) for i, c in enumerate(NUMERIC)],
+        *[
+            index[c]
+            .cast("double")
+            .alias(c, metadata={"ml_attr": {"type": "nominal", "num_vals": k}})
+            for c, k in NOMINAL.items()
+        ],
+        LABEL_COL,
+    )
+
+
+def test_a_tree_with_categorical_features_predicts_as_spark(spark, covtype, tmp_path):
+    train, test = covtype
+    vectors = VectorAssembler(inputCols=[*NUMERIC, *NOMINAL], outputCol=FEATURES_COL)
+    tree = DecisionTreeClassifier(
+        featuresCol=FEATURES_COL, labelCol=LABEL_COL, maxDepth=20, maxBins=48, seed=0
+    ).fit(vectors.transform(nominal(train)))
+    pipeline = PipelineModel(stages=[vectors, tree])
+    trees, _ = exported(pipeline, tmp_path)
+    assert (trees.category_set >= 0).sum() > 10, "expected categorical splits"
+    assert trees.unseen_left.any() and not trees.unseen_left.all(), "expected both kinds of set"
+    scored = categorical_columns(test).astype("float64")
+    # Values Spark never saw as categories: Spark still scores them, and so must we, the same way.
+    unseen = scored.head(6).assign(
+        Wilderness=[6.0, 4.0, 1.5, 0.0, 2.0, 3.0], Soil=[0.0, 3.0, 5.0, 45.0, 40.0, 2.5]
+    )
+    assert_same(spark, pipeline, trees, pd.concat([scored, unseen], ignore_index=True))
+
+
+def test_a_pipeline_the_scorer_cannot_reproduce_is_refused(spark, covtype, tmp_path):
+    train, _ = covtype
+    tree = DecisionTreeClassifier(featuresCol=FEATURES_COL, labelCol=LABEL_COL, maxDepth=2).fit(
+        train
+    )
+    PipelineModel(stages=[tree]).save(str(tmp_path / "bare"))
+    with pytest.raises(
+        export.UnsupportedModel, match="stages are .'DecisionTreeClassificationModel'"
+    ):
+        export.from_saved_pipeline(tmp_path / "bare")
