@@ -15,6 +15,8 @@ Parts (all by default; `--parts` runs some and keeps the others' earlier results
             fit the whole Pipeline, one evaluator per metric, log_model with inferred requirements
   tvs       Spark's TrainValidationSplit over a 10-point ParamGridBuilder grid, with
             mlflow.pyspark.ml.autolog
+  forest    `python -m sweep +experiment=forest` (issue 11) for each --forest-seeds seed with
+            --forest-evals evals; best validation accuracy, wall time and peak memory
   scoring   the JVM-free scorer (issue 13) against the Spark pyfunc on a full-data depth-30
             tree: export cost, agreement on the test split, in-process and server latency,
             seconds to /ping (bench/scoring.py)
@@ -47,6 +49,7 @@ from bench.scoring import scoring  # noqa: E402
 SEEDS = (0, 1, 2)
 QUALITY_EVALS = 30
 COMPARE_EVALS = 10
+FOREST_EVALS = 10  # conf/experiment/forest.yaml's
 TVS_IMPURITIES = ["gini", "entropy"]  # × compare_evals / 2 depths from 6 to 30: a grid as large
 WARM_UP = {"maxDepth": 5, "maxBins": 32, "impurity": "gini"}
 KNOB_PARAMS = {"maxDepth": 20, "maxBins": 300, "impurity": "entropy"}
@@ -65,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         "naive": naive,
         "tvs": tvs,
         "scoring": scoring,
+        "forest": forest,
     }
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--data", required=True, type=Path, help="a Covtype file (.data.gz)")
@@ -76,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--compare-evals", type=int, default=COMPARE_EVALS, help="overhead/naive configurations"
     )
+    ap.add_argument("--forest-seeds", type=int, nargs="+", default=[0], help="forest seeds")
+    ap.add_argument("--forest-evals", type=int, default=FOREST_EVALS, help="forest evals per seed")
     args = ap.parse_args(argv)
     args.data = args.data.resolve()
     if not args.data.is_file():
@@ -121,6 +127,22 @@ def quality(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         )
         runs.append({"seed": seed, **run})
     return {"evals": args.evals, "runs": runs}
+
+
+def forest(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    runs = []
+    for seed in args.forest_seeds:
+        run = cli_sweep(
+            work / f"seed{seed}",
+            True,
+            "+experiment=forest",
+            f"data.path={args.data}",
+            f"sweep.max_evals={args.forest_evals}",
+            f"sweep.seed={seed}",
+            f"data.cache_dir={work / 'cache'}",
+        )
+        runs.append({"seed": seed, **run})
+    return {"evals": args.forest_evals, "runs": runs}
 
 
 def prep(args: argparse.Namespace, work: Path) -> dict[str, Any]:
