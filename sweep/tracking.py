@@ -185,10 +185,10 @@ class Tracker:
             # (its source tags stay: `mlflow run` wrote its own)
             self.log(run_id, tags=tags)
             self.client.update_run(run_id, status=RunStatus.to_string(RunStatus.RUNNING))
-        if self.inputs:  # the store skips inputs a resumed run already has
-            self.log_inputs(run_id, self.inputs)
         status = RunStatus.to_string(RunStatus.FAILED)
         try:
+            if self.inputs:  # the store skips inputs a resumed run already has
+                self.log_inputs(run_id, self.inputs)
             yield run_id
             status = RunStatus.to_string(RunStatus.FINISHED)
         except (KeyboardInterrupt, SystemExit):
