@@ -1,6 +1,8 @@
 """Spark's fitted trees, exported from the files Spark saves and scored without Spark, predict what
 Spark predicts: row for row on the 100k sample's test split, for a depth-30 tree on the one-hot
-columns, a tree with categorical features and a random forest.
+columns, a tree with categorical features and a random forest. Where the sample is absent (a CI
+clone without ../shared) the same tests run on 60,000 synthetic Covtype-shaped rows, so the
+agreement is checked everywhere.
 """
 
 import time
@@ -19,16 +21,22 @@ from sweep.config import DataSettings
 from sweep.covtype import FEATURES, NUMERIC
 from sweep.data import FEATURES_COL, LABEL_COL, assembler, prepared
 from sweep.treescore import FOREST, TREE, Scorer, features
-from tests.conftest import SAMPLE_100K, requires
+from tests.conftest import SAMPLE_100K
 
-pytestmark = [pytest.mark.slow, requires(SAMPLE_100K)]
+pytestmark = pytest.mark.slow
+REAL = SAMPLE_100K.is_file()
 NOMINAL = {"Wilderness": 4, "Soil": 40}  # the one-hot groups as one categorical column each
 
 
 @pytest.fixture(scope="module")
 def covtype(spark):
     """(train split as assembled vectors, test split as a pandas frame of the 54 raw columns)."""
-    with prepared(spark, DataSettings(source="covtype", path=str(SAMPLE_100K)), False) as data:
+    source = (
+        DataSettings(source="covtype", path=str(SAMPLE_100K))
+        if REAL
+        else DataSettings(source="synthetic", rows=60_000)
+    )
+    with prepared(spark, source, False) as data:
         rows = data.test.select(vector_to_array(FEATURES_COL).alias("x")).toPandas()
         test = pd.DataFrame(np.stack(rows["x"]), columns=FEATURES).astype("int64")
         yield data.train, test
@@ -69,7 +77,7 @@ def test_a_depth_30_tree_on_the_one_hot_columns_predicts_as_spark(spark, covtype
         featuresCol=FEATURES_COL, labelCol=LABEL_COL, maxDepth=30, maxBins=64,
         impurity="entropy", seed=0,
     ).fit(train)  # fmt: skip
-    assert tree.depth == 30
+    assert tree.depth == 30 if REAL else tree.depth >= 20  # synthetic labels are simpler
     pipeline = PipelineModel(stages=[assembler(), tree])
     trees, seconds = exported(pipeline, tmp_path)
     assert (trees.kind, trees.num_nodes, trees.columns) == (TREE, tree.numNodes, tuple(FEATURES))
