@@ -315,17 +315,8 @@ def _quality(r: dict[str, Any]) -> list[str]:
         "sweep.seed=S`, one process per seed; peak resident memory is the sum over the process "
         "tree (Python driver, JVM, Python workers), polled every 0.5 s.",
         "",
-        "| seed | best validation accuracy | test accuracy | best params | process s | "
-        "prepare s | peak RSS GiB |",
-        "|---|---|---|---|---|---|---|",
+        *_seed_table(q["runs"]),
     ]
-    for x in q["runs"]:
-        params = ", ".join(f"{k}={v}" for k, v in x["best_params"].items())
-        lines.append(
-            f"| {x['seed']} | {x['best_validation_accuracy']:.4f} | {x['test_accuracy']:.4f} | "
-            f"{params} | {x['process_seconds']:.0f} | {x['prepare_seconds']:.1f} | "
-            f"{x['peak_rss_mb'] / 1024:.2f} |"
-        )
     notes = [
         f"- seed {x['seed']}: commit {x.get('commit', '?')}, started {x.get('started', '?')}"
         + (f"; {x['note']}" if x.get("note") else "")
@@ -343,17 +334,26 @@ def _forest(r: dict[str, Any]) -> list[str]:
         "sweep.seed=S` (conf/search/forest.yaml: 10-30 trees of depth 20-30), one process per "
         "seed; process seconds include the data preparation.",
         "",
-        "| seed | best validation accuracy | test accuracy | best params | process s | "
-        "peak RSS GiB |",
-        "|---|---|---|---|---|---|",
+        *_seed_table(f["runs"]),
     ]
-    for x in f["runs"]:
+    return [*lines, ""]
+
+
+def _seed_table(runs: list[dict[str, Any]]) -> list[str]:
+    """One row per CLI sweep (a seed): its accuracies, best params, time and peak memory."""
+    lines = [
+        "| seed | best validation accuracy | test accuracy | best params | process s | "
+        "prepare s | peak RSS GiB |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for x in runs:
         params = ", ".join(f"{k}={v}" for k, v in x["best_params"].items())
         lines.append(
             f"| {x['seed']} | {x['best_validation_accuracy']:.4f} | {x['test_accuracy']:.4f} | "
-            f"{params} | {x['process_seconds']:.0f} | {x['peak_rss_mb'] / 1024:.2f} |"
+            f"{params} | {x['process_seconds']:.0f} | {x['prepare_seconds']:.1f} | "
+            f"{x['peak_rss_mb'] / 1024:.2f} |"
         )
-    return [*lines, ""]
+    return lines
 
 
 def _knobs(r: dict[str, Any]) -> list[str]:

@@ -32,14 +32,18 @@ def estimator(
     from pyspark.ml.classification import DecisionTreeClassifier
 
     return DecisionTreeClassifier(
-        featuresCol=features,
-        labelCol=label,
-        seed=fixed.seed,
-        maxMemoryInMB=fixed.max_memory_in_mb,
-        cacheNodeIds=fixed.cache_node_ids,
-        checkpointInterval=fixed.checkpoint_interval,
-        **params,
+        featuresCol=features, labelCol=label, **tree_settings(fixed), **params
     )
+
+
+def tree_settings(fixed: ModelSettings) -> dict[str, Any]:
+    """The fixed settings (`model.*`) every tree takes, a forest's too, in Spark's names."""
+    return {
+        "seed": fixed.seed,
+        "maxMemoryInMB": fixed.max_memory_in_mb,
+        "cacheNodeIds": fixed.cache_node_ids,
+        "checkpointInterval": fixed.checkpoint_interval,
+    }
 
 
 def describe(fitted: DecisionTreeClassificationModel) -> dict[str, float]:

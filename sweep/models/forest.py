@@ -36,15 +36,8 @@ def estimator(
 ) -> RandomForestClassifier:
     from pyspark.ml.classification import RandomForestClassifier
 
-    return RandomForestClassifier(
-        featuresCol=features,
-        labelCol=label,
-        seed=fixed.seed,
-        maxMemoryInMB=fixed.max_memory_in_mb,
-        cacheNodeIds=fixed.cache_node_ids,
-        checkpointInterval=fixed.checkpoint_interval,
-        **params,
-    )
+    settings = dtree.tree_settings(fixed)
+    return RandomForestClassifier(featuresCol=features, labelCol=label, **settings, **params)
 
 
 def describe(fitted: RandomForestClassificationModel) -> dict[str, float]:
