@@ -82,7 +82,7 @@ def _log_both(tracker, pipeline, example) -> tuple[dict[str, Any], dict[str, str
     import mlflow.spark
     import pyspark
 
-    from sweep.tracking import signature
+    from sweep.servable import signature
 
     with tracker.run("spark-only", {}) as run_id, mlflow.start_run(run_id=run_id):
         started = time.perf_counter()

@@ -28,6 +28,7 @@ from typing import Any
 import mlflow
 import pandas as pd
 from mlflow.models import Model, ModelSignature
+from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
 
 from sweep import export, treescore
 
@@ -108,3 +109,14 @@ def log_model(
 
 def _size(path: str) -> int:
     return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
+
+
+def signature(columns: Any) -> ModelSignature:
+    """54 integer inputs (long: JSON requests carry int64) → one double `prediction`; the
+    `output` parameter ("prediction" or "probability") asks the JVM-free scorer for Spark's
+    probability vector too."""
+    return ModelSignature(
+        inputs=Schema([ColSpec("long", c) for c in columns]),
+        outputs=Schema([ColSpec("double", "prediction")]),
+        params=ParamSchema([ParamSpec("output", "string", "prediction")]),
+    )

@@ -14,17 +14,11 @@ from __future__ import annotations
 
 import io
 import logging
-import os
-import re
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse, urlunparse
 
 import mlflow
 import pandas as pd
@@ -39,56 +33,19 @@ from mlflow.entities import (
     RunTag,
 )
 from mlflow.exceptions import MlflowException
-from mlflow.models import ModelSignature
 from mlflow.tracking import MlflowClient
-from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME
 
-from sweep import run_keys, sqlite_store
+from sweep import run_keys, store
 from sweep.config import TrackingSettings
 from sweep.errors import ConfigError, EnvironmentProblem, one_line
 from sweep.lineage import CONTEXT_TAG, DataInput
 from sweep.retry import RetryingClient, RetryPolicy, TrackingUnavailable, redact
 
 log = logging.getLogger(__name__)
-PROBE_TIMEOUT_S = 5.0
 # What MLflow's UI reads as the kind of experiment (its "Machine learning" / "GenAI" switch).
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 EXPERIMENT_KIND = "custom_model_development"
-
-
-def probe(uri: str) -> None:
-    """Fail within seconds, before Spark starts, when the store cannot be reached or written."""
-    parsed = urlparse(uri)
-    db = _sqlite_path(uri)
-    if db is not None:
-        folder = db.parent
-        if not folder.is_dir() or not os.access(folder, os.W_OK):
-            raise EnvironmentProblem(
-                f"cannot write the SQLite store {db}: {folder} is not a writable directory",
-                where=f"tracking.uri={uri}",
-                fix="Use a path in a writable folder, e.g. tracking.uri=sqlite:///mlflow.db",
-            )
-    elif parsed.scheme in ("http", "https"):
-        # Without the user:password@ of the URI: urllib would read it as part of the host name.
-        # /health needs no credentials; the first real call checks them.
-        bare = urlunparse(parsed._replace(netloc=parsed.netloc.rpartition("@")[2]))
-        try:
-            urllib.request.urlopen(bare.rstrip("/") + "/health", timeout=PROBE_TIMEOUT_S).close()
-        except urllib.error.HTTPError as exc:
-            if exc.code not in (401, 403):  # it answers; credentials are checked by the first call
-                raise EnvironmentProblem(
-                    f"the MLflow server answers /health with {exc.code} {exc.reason}",
-                    where=f"tracking.uri={redact(uri)}",
-                    fix="Check that the URI points at an MLflow tracking server",
-                ) from exc
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise EnvironmentProblem(
-                f"the MLflow server does not answer ({reason})",
-                where=f"tracking.uri={redact(uri)}",
-                fix="Start the server (mlflow server ...) or fix the URI",
-            ) from exc
 
 
 @dataclass
@@ -118,7 +75,7 @@ class Tracker:
             if experiment is None:
                 experiment_id = client.create_experiment(
                     cfg.experiment,
-                    artifact_location=_artifact_location(cfg.uri, cfg.experiment),
+                    artifact_location=store.artifact_location(cfg.uri, cfg.experiment),
                     tags={EXPERIMENT_KIND_TAG: EXPERIMENT_KIND},
                 )
             elif experiment.lifecycle_stage != "active":
@@ -149,18 +106,7 @@ class Tracker:
                 where="tracking.retry_timeout_s",
                 fix="Use a number of seconds >= 0 (0: no retries)",
             )
-        probe(uri)
-        db = _sqlite_path(uri)
-        if db is not None:  # before MLflow opens it: MLflow's own creation is not concurrency-safe
-            sqlite_store.ensure_schema(db)
-            # MLflow logs a busy database's traceback before raising; the retry says it in a line.
-            logging.getLogger("mlflow.store.db.utils").addFilter(_drop_busy_traceback)
-        if urlparse(uri).scheme in ("http", "https"):
-            # One retry policy, ours: MLflow's own (7 retries, up to ~4 min per call) would
-            # multiply it. A value the user set wins.
-            os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
-            # MLflow prints a "View run" link per ended run (each trial); the summary has one.
-            os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
+        store.prepare(uri)
         mlflow.set_tracking_uri(uri)
         mlflow.set_registry_uri(uri)
         policy = RetryPolicy(redact(uri), retry_timeout_s)
@@ -355,36 +301,7 @@ class Tracker:
         from sweep import servable
 
         with mlflow.start_run(run_id=run_id):
-            return servable.log_model(run_id, model, signature(example.columns), example)
-
-
-def signature(columns: Any) -> ModelSignature:
-    """54 integer inputs (long: JSON requests carry int64) → one double `prediction`; the
-    `output` parameter ("prediction" or "probability") asks the JVM-free scorer for Spark's
-    probability vector too."""
-    return ModelSignature(
-        inputs=Schema([ColSpec("long", c) for c in columns]),
-        outputs=Schema([ColSpec("double", "prediction")]),
-        params=ParamSchema([ParamSpec("output", "string", "prediction")]),
-    )
-
-
-def _artifact_location(uri: str, experiment: str) -> str | None:
-    """Keep a SQLite store's artifacts beside its database file, not in the current directory."""
-    db = _sqlite_path(uri)
-    if db is None:
-        return None
-    return (db.parent / "mlruns" / re.sub(r"[^\w.-]+", "_", experiment)).as_uri()
-
-
-def _sqlite_path(uri: str) -> Path | None:
-    """sqlite:///mlflow.db → ./mlflow.db, sqlite:////abs/mlflow.db → /abs/mlflow.db (resolved)."""
-    prefix = "sqlite:///"
-    return Path(uri[len(prefix) :]).expanduser().resolve() if uri.startswith(prefix) else None
-
-
-def _drop_busy_traceback(record: logging.LogRecord) -> bool:
-    return not str(record.msg).startswith("SQLAlchemy database error")
+            return servable.log_model(run_id, model, servable.signature(example.columns), example)
 
 
 def _now_ms() -> int:
