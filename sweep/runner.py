@@ -7,7 +7,6 @@ session and a temporary store; `sweep.__main__` builds both from config.
 
 from __future__ import annotations
 
-import logging
 import signal
 import time
 from dataclasses import dataclass
@@ -15,37 +14,29 @@ from functools import partial
 from typing import Any
 
 import numpy as np
-import pandas as pd
-import yaml
 from hyperopt import Trials, fmin, tpe
 from hyperopt.exceptions import AllTrialsFailed as HyperoptAllTrialsFailed
-from omegaconf import OmegaConf
 from pyspark.sql import SparkSession
 
-from sweep import lineage, plots, run_keys
+from sweep import parent_run, run_keys
 from sweep.config import SweepConfig
 from sweep.data import PreparedData, prepared
 from sweep.errors import AllTrialsFailed, Interrupted, TooManyFailures
 from sweep.interrupts import StopRequest
-from sweep.models import family
 from sweep.objective import Objective, TrialRecord, stalled
 from sweep.parallel import fmin_threads
 from sweep.progress import Progress
-from sweep.registry import Candidate, Registration, register
-from sweep.resume import load_history, search_space_tag
-from sweep.retry import redact
+from sweep.registry import Registration
+from sweep.resume import load_history
 from sweep.space import build_space
-from sweep.story import NOTE_TAG, best_so_far_key, parent_note, version_note
+from sweep.story import best_so_far_key
 from sweep.tracking import Tracker
 from sweep.trial import (
-    Confusion,
     TrialResult,
     confusion_matrix,
     metrics_from_confusion,
     refit,
 )
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -80,9 +71,9 @@ def run_sweep(
         prepare_seconds = time.perf_counter() - started
         history = load_history(tracker, cfg, data.sha256) if cfg.sweep.resume else None
         resume_id = history.parent_run_id if history else None
-        _describe_runs(cfg, data, tracker)
+        parent_run.describe_runs(cfg, data, tracker)
         with tracker.parent(cfg.sweep.run_name, resume=resume_id) as parent_id:
-            _log_setup(cfg, data, tracker, parent_id)
+            parent_run.log_setup(cfg, data, tracker, parent_id)
             first = history.next_number if history else 0
             earlier = history.finished if history else []
             progress = _progress(cfg, tracker, parent_id, earlier)
@@ -107,17 +98,13 @@ def run_sweep(
                 prepare_seconds,
                 end_reason=end_reason,
             )
-            _log_outcome(tracker, summary)
-            _log_plots(cfg, tracker, summary, test_confusion, result.importances)
+            parent_run.log_outcome(tracker, summary)
+            parent_run.log_plots(cfg, tracker, summary, test_confusion, result.importances)
             if cfg.registry.enabled and model_uri:
-                summary.registration = _register(cfg, tracker, summary, data.sha256)
+                summary.registration = parent_run.register_winner(
+                    cfg, tracker, summary, data.sha256
+                )
     return summary
-
-
-def _describe_runs(cfg: SweepConfig, data: PreparedData, tracker: Tracker) -> None:
-    """Every run of this sweep gets MLflow's source tags and the three splits as inputs."""
-    tracker.run_tags.update(lineage.source_tags(lineage.code_commit(), lineage.entry_point()))
-    tracker.inputs = lineage.data_inputs(data.source, data.sha256, data.counts, cfg.data)
 
 
 def _progress(
@@ -232,125 +219,9 @@ def _winner(
     return old, result
 
 
-def _register(
-    cfg: SweepConfig, tracker: Tracker, s: SweepResult, sha256: str | None
-) -> Registration:
-    candidate = Candidate(
-        model_uri=s.model_uri,
-        parent_run_id=s.parent_run_id,
-        child_run_id=s.best.run_id,
-        metric=s.metric,
-        validation_value=s.best.metrics[s.metric],
-        test_metrics=s.test_metrics,
-        data_sha256=sha256,
-        description=version_note(s),
-    )
-    registration = register(tracker.client, cfg.registry, candidate)
-    s.registration = registration
-    tracker.log(
-        s.parent_run_id,
-        tags={
-            run_keys.REGISTERED_MODEL: f"{registration.name}/{registration.version}",
-            run_keys.PROMOTION: registration.reason,
-            NOTE_TAG: parent_note(s),  # now with the registered version
-        },
-    )
-    return registration
-
-
 def _log_best_model(
     cfg: SweepConfig, tracker: Tracker, best: TrialRecord, result: TrialResult, data: PreparedData
 ) -> str | None:
     if cfg.tracking.log_models != "best":  # "all": already on the child; "none": not wanted
         return best.model_uri
     return tracker.log_model(best.run_id, result.pipeline(), data.example)
-
-
-def _log_setup(cfg: SweepConfig, data: PreparedData, tracker: Tracker, parent_id: str) -> None:
-    search = {
-        name: {k: v for k, v in vars(spec).items() if v is not None}
-        for name, spec in cfg.search.items()
-    }
-    recorded = OmegaConf.structured(cfg)
-    recorded.tracking.uri = redact(cfg.tracking.uri)  # a password in the URI stays out of MLflow
-    tracker.log_text(parent_id, OmegaConf.to_yaml(recorded), "config.yaml")
-    tracker.log_text(parent_id, yaml.safe_dump(search, sort_keys=False), "search_space.yaml")
-    tracker.log(
-        parent_id,
-        params={
-            run_keys.FAMILY: cfg.model.family,
-            "seed": cfg.sweep.seed,
-            "max_evals": cfg.sweep.max_evals,
-            "metric": cfg.sweep.metric,
-            "n_startup_jobs": cfg.sweep.n_startup_jobs,
-            "searched": ",".join(cfg.search),
-            "data_source": data.source,
-            run_keys.DATA_SHA256: data.sha256 or "unknown",
-            **{f"rows_{k}": v for k, v in data.counts.items()},
-        },
-        tags={
-            run_keys.SEARCH_SPACE: search_space_tag(cfg.search),
-            run_keys.DATA_CACHE: data.cache,
-        },
-    )
-
-
-def _log_plots(
-    cfg: SweepConfig,
-    tracker: Tracker,
-    s: SweepResult,
-    test_confusion: Confusion,
-    importances: dict[str, float],
-) -> None:
-    """The PNGs on the parent run. A drawing problem is a warning, not a lost sweep."""
-    figures = {
-        "plots/history.png": lambda: plots.history(s.trials, s.metric),
-        "plots/parameters.png": lambda: plots.parameters(
-            s.trials, s.metric, cfg.search, family(cfg.model.family).PARAMS
-        ),
-        "plots/confusion_matrix.png": lambda: plots.confusion(test_confusion),
-        "plots/feature_importances.png": lambda: plots.importances(importances),
-    }
-    for path, draw in figures.items():
-        try:
-            figure = draw()
-        except Exception as exc:  # noqa: BLE001  (tracking errors below still propagate)
-            log.warning("Could not draw %s: %s", path, exc)
-            continue
-        tracker.log_figure(s.parent_run_id, figure, path)
-
-
-def _log_outcome(tracker: Tracker, s: SweepResult) -> None:
-    table = pd.DataFrame(
-        [
-            {
-                "trial": t.number,
-                "run_id": t.run_id,
-                "status": t.status,
-                **t.params,
-                **t.metrics,
-                "fit_seconds": t.fit_seconds,
-                "error": t.error or "",
-            }
-            for t in s.trials
-        ]
-    )
-    tracker.log_table(s.parent_run_id, table, "trials.csv")
-    tracker.log(
-        s.parent_run_id,
-        params={f"{run_keys.BEST}{k}": v for k, v in s.best.params.items()},
-        metrics={
-            **{f"{run_keys.BEST}{k}": v for k, v in s.best.metrics.items()},
-            **{f"{run_keys.TEST}{k}": v for k, v in s.test_metrics.items()},
-            "trials_finished": len(s.finished),
-            "trials_failed": len(s.trials) - len(s.finished),
-            "prepare_seconds": s.prepare_seconds,
-        },
-        tags={
-            run_keys.BEST_RUN_ID: s.best.run_id,
-            run_keys.BEST_MODEL_URI: s.model_uri or "",
-            run_keys.BEST_TRIAL: s.best.number,
-            run_keys.END_REASON: s.end_reason,
-            NOTE_TAG: parent_note(s),
-        },
-    )

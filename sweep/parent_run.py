@@ -1,0 +1,155 @@
+"""Owns what a sweep's parent run records, and what every run of it carries: the setup (config,
+search space, data, source tags and dataset inputs), the outcome (best trial, test metrics, the
+trials table, the description the UI shows), the plots, and the registration's tags.
+
+`sweep.runner` decides when; this module decides what is written, through the Tracker.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import yaml
+from omegaconf import OmegaConf
+
+from sweep import lineage, plots, run_keys
+from sweep.config import SweepConfig
+from sweep.data import PreparedData
+from sweep.models import family
+from sweep.registry import Candidate, Registration, register
+from sweep.resume import search_space_tag
+from sweep.retry import redact
+from sweep.story import NOTE_TAG, parent_note, version_note
+from sweep.tracking import Tracker
+from sweep.trial import Confusion
+
+if TYPE_CHECKING:  # the runner imports this module
+    from sweep.runner import SweepResult
+
+log = logging.getLogger(__name__)
+
+
+def describe_runs(cfg: SweepConfig, data: PreparedData, tracker: Tracker) -> None:
+    """Every run of this sweep gets MLflow's source tags and the three splits as inputs."""
+    tracker.run_tags.update(lineage.source_tags(lineage.code_commit(), lineage.entry_point()))
+    tracker.inputs = lineage.data_inputs(data.source, data.sha256, data.counts, cfg.data)
+
+
+def register_winner(
+    cfg: SweepConfig, tracker: Tracker, s: SweepResult, sha256: str | None
+) -> Registration:
+    """Register the winner, set `s.registration` (the parent's description names the version),
+    and tag the parent with the registry's decision."""
+    candidate = Candidate(
+        model_uri=s.model_uri,
+        parent_run_id=s.parent_run_id,
+        child_run_id=s.best.run_id,
+        metric=s.metric,
+        validation_value=s.best.metrics[s.metric],
+        test_metrics=s.test_metrics,
+        data_sha256=sha256,
+        description=version_note(s),
+    )
+    registration = register(tracker.client, cfg.registry, candidate)
+    s.registration = registration
+    tracker.log(
+        s.parent_run_id,
+        tags={
+            run_keys.REGISTERED_MODEL: f"{registration.name}/{registration.version}",
+            run_keys.PROMOTION: registration.reason,
+            NOTE_TAG: parent_note(s),  # now with the registered version
+        },
+    )
+    return registration
+
+
+def log_setup(cfg: SweepConfig, data: PreparedData, tracker: Tracker, parent_id: str) -> None:
+    search = {
+        name: {k: v for k, v in vars(spec).items() if v is not None}
+        for name, spec in cfg.search.items()
+    }
+    recorded = OmegaConf.structured(cfg)
+    recorded.tracking.uri = redact(cfg.tracking.uri)  # a password in the URI stays out of MLflow
+    tracker.log_text(parent_id, OmegaConf.to_yaml(recorded), "config.yaml")
+    tracker.log_text(parent_id, yaml.safe_dump(search, sort_keys=False), "search_space.yaml")
+    tracker.log(
+        parent_id,
+        params={
+            run_keys.FAMILY: cfg.model.family,
+            "seed": cfg.sweep.seed,
+            "max_evals": cfg.sweep.max_evals,
+            "metric": cfg.sweep.metric,
+            "n_startup_jobs": cfg.sweep.n_startup_jobs,
+            "searched": ",".join(cfg.search),
+            "data_source": data.source,
+            run_keys.DATA_SHA256: data.sha256 or "unknown",
+            **{f"rows_{k}": v for k, v in data.counts.items()},
+        },
+        tags={
+            run_keys.SEARCH_SPACE: search_space_tag(cfg.search),
+            run_keys.DATA_CACHE: data.cache,
+        },
+    )
+
+
+def log_plots(
+    cfg: SweepConfig,
+    tracker: Tracker,
+    s: SweepResult,
+    test_confusion: Confusion,
+    importances: dict[str, float],
+) -> None:
+    """The PNGs on the parent run. A drawing problem is a warning, not a lost sweep."""
+    figures = {
+        "plots/history.png": lambda: plots.history(s.trials, s.metric),
+        "plots/parameters.png": lambda: plots.parameters(
+            s.trials, s.metric, cfg.search, family(cfg.model.family).PARAMS
+        ),
+        "plots/confusion_matrix.png": lambda: plots.confusion(test_confusion),
+        "plots/feature_importances.png": lambda: plots.importances(importances),
+    }
+    for path, draw in figures.items():
+        try:
+            figure = draw()
+        except Exception as exc:  # noqa: BLE001  (tracking errors below still propagate)
+            log.warning("Could not draw %s: %s", path, exc)
+            continue
+        tracker.log_figure(s.parent_run_id, figure, path)
+
+
+def log_outcome(tracker: Tracker, s: SweepResult) -> None:
+    table = pd.DataFrame(
+        [
+            {
+                "trial": t.number,
+                "run_id": t.run_id,
+                "status": t.status,
+                **t.params,
+                **t.metrics,
+                "fit_seconds": t.fit_seconds,
+                "error": t.error or "",
+            }
+            for t in s.trials
+        ]
+    )
+    tracker.log_table(s.parent_run_id, table, "trials.csv")
+    tracker.log(
+        s.parent_run_id,
+        params={f"{run_keys.BEST}{k}": v for k, v in s.best.params.items()},
+        metrics={
+            **{f"{run_keys.BEST}{k}": v for k, v in s.best.metrics.items()},
+            **{f"{run_keys.TEST}{k}": v for k, v in s.test_metrics.items()},
+            "trials_finished": len(s.finished),
+            "trials_failed": len(s.trials) - len(s.finished),
+            "prepare_seconds": s.prepare_seconds,
+        },
+        tags={
+            run_keys.BEST_RUN_ID: s.best.run_id,
+            run_keys.BEST_MODEL_URI: s.model_uri or "",
+            run_keys.BEST_TRIAL: s.best.number,
+            run_keys.END_REASON: s.end_reason,
+            NOTE_TAG: parent_note(s),
+        },
+    )
