@@ -30,7 +30,8 @@ class TrialTimeout(Exception):
 @contextmanager
 def time_limit(sc: SparkContext, seconds: float | None, tag: str) -> Iterator[None]:
     """Run the block's Spark jobs under `tag`; past `seconds` cancel them and raise TrialTimeout.
-    A block that finishes on its own keeps its result, even a moment after the budget."""
+    A block that still finishes after the budget (between two cancels) is a timeout too: what
+    ran past the budget fails, whether or not a cancel reached it."""
     if seconds is None:
         yield
         return
@@ -48,15 +49,20 @@ def time_limit(sc: SparkContext, seconds: float | None, tag: str) -> Iterator[No
     sc.addJobTag(tag)
     watchdog = threading.Thread(target=watch, name=f"{tag}-watchdog", daemon=True)
     watchdog.start()
+    timeout = TrialTimeout(
+        f"ran past sweep.trial_timeout_s={seconds:g} s; its Spark jobs were cancelled"
+    )
     try:
         yield
     except Exception as exc:
         if not expired.is_set():
             raise
         _unpersist_new(sc, cached_before)
-        raise TrialTimeout(
-            f"ran past sweep.trial_timeout_s={seconds:g} s; its Spark jobs were cancelled"
-        ) from exc
+        raise timeout from exc
+    else:
+        if expired.is_set():
+            _unpersist_new(sc, cached_before)
+            raise timeout
     finally:
         done.set()
         watchdog.join()

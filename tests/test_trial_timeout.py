@@ -29,6 +29,15 @@ def test_a_job_past_the_budget_is_cancelled_and_the_session_stays_usable(spark):
     assert spark.range(10).count() == 10
 
 
+def test_a_block_that_finishes_after_its_budget_is_a_timeout_too(spark):
+    """Driver work between two Spark jobs is not cancellable: finishing late still fails."""
+    with (
+        pytest.raises(TrialTimeout, match=r"trial_timeout_s=0.05 s"),
+        time_limit(spark.sparkContext, 0.05, "test-late"),
+    ):
+        time.sleep(0.5)
+
+
 def test_a_block_within_its_budget_is_untouched(spark):
     with time_limit(spark.sparkContext, 30.0, "test-fast"):
         assert spark.range(100).count() == 100
