@@ -288,16 +288,17 @@ def compose(*overrides: str):
     from hydra import initialize_config_dir
 
     from sweep import config
+    from sweep.models import load_config
 
     config.register()
     with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-        return config.load(hydra_compose(config_name="config", overrides=list(overrides)))
+        return load_config(hydra_compose(config_name="config", overrides=list(overrides)))
 
 
 def knobs(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     from dataclasses import replace
 
-    from sweep.data import prepared
+    from sweep.data.prepare import prepared
     from sweep.trial import run_trial
 
     cfg = compose("+experiment=dtree", f"data.path={args.data}", f"data.cache_dir={work}/cache")
@@ -330,9 +331,9 @@ def _comparison_config(args: argparse.Namespace, work: Path):
 
 
 def overhead(args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    from sweep.data import prepared
+    from sweep.data.prepare import prepared
     from sweep.runner import run_sweep
-    from sweep.tracking import Tracker
+    from sweep.tracking.runs import Tracker
     from sweep.trial import run_trial  # exactly what a sweep's trial does, without MLflow
 
     work.mkdir(parents=True, exist_ok=True)
@@ -389,8 +390,8 @@ def naive(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     from pyspark.ml.evaluation import MulticlassClassificationEvaluator
     from pyspark.ml.feature import VectorAssembler
 
-    from sweep import covtype
-    from sweep.trial import METRICS
+    from sweep.data import covtype
+    from sweep.records import METRICS
 
     work.mkdir(parents=True, exist_ok=True)
     mlflow.set_tracking_uri(f"sqlite:///{work / 'mlflow.db'}")
@@ -450,7 +451,7 @@ def tvs(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     from pyspark.ml.feature import VectorAssembler
     from pyspark.ml.tuning import ParamGridBuilder, TrainValidationSplit
 
-    from sweep import covtype
+    from sweep.data import covtype
 
     work.mkdir(parents=True, exist_ok=True)
     mlflow.set_tracking_uri(f"sqlite:///{work / 'mlflow.db'}")

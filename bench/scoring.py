@@ -41,9 +41,9 @@ def scoring(args: Any, work: Path) -> dict[str, Any]:
     import mlflow
 
     from sweep.config import DataSettings, ModelSettings, SparkSettings
-    from sweep.data import prepared
+    from sweep.data.prepare import prepared
     from sweep.spark import spark_session
-    from sweep.tracking import Tracker
+    from sweep.tracking.runs import Tracker
     from sweep.trial import run_trial
 
     work.mkdir(parents=True, exist_ok=True)
@@ -82,7 +82,7 @@ def _log_both(tracker, pipeline, example) -> tuple[dict[str, Any], dict[str, str
     import mlflow.spark
     import pyspark
 
-    from sweep.servable import signature
+    from sweep.tracking.servable import signature
 
     with tracker.run("spark-only", {}) as run_id, mlflow.start_run(run_id=run_id):
         started = time.perf_counter()
@@ -119,7 +119,7 @@ def _spark_test_predictions(test_split, tree) -> tuple[pd.DataFrame, np.ndarray]
     """The test split as the 54 raw int64 columns, and Spark's predictions for it, same order."""
     from pyspark.ml.functions import vector_to_array
 
-    from sweep.covtype import FEATURES
+    from sweep.data.covtype import FEATURES
 
     rows = (
         tree.transform(test_split)
@@ -133,7 +133,7 @@ def _spark_test_predictions(test_split, tree) -> tuple[pd.DataFrame, np.ndarray]
 def _in_process(model, test: pd.DataFrame) -> dict[str, Any]:
     from mlflow.pyfunc import scoring_server
 
-    from sweep.covtype import FEATURES
+    from sweep.data.covtype import FEATURES
 
     impl = model._model_impl  # treescore.PyfuncModel: what MLflow's wrapper calls
     scorer = impl.scorer

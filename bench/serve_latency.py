@@ -24,7 +24,7 @@ ROW = [2596, 51, 3, 258, 0, 510, 221, 232, 148, 6279, 1, 0, 0, 0, *([0] * 28), 1
 def measure(url: str, requests: int) -> dict[str, Any]:
     """`requests` single-row requests, one after another; the first (warm-up) is not counted."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from sweep.covtype import FEATURES
+    from sweep.data.covtype import FEATURES
 
     body = json.dumps({"dataframe_split": {"columns": FEATURES, "data": [ROW]}}).encode()
     timings = []

@@ -16,6 +16,7 @@ from omegaconf import DictConfig
 
 from sweep import config
 from sweep.errors import Interrupted, SweepError
+from sweep.models import load_config
 
 CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
 QUIET = ("hyperopt", "py4j", "mlflow", "alembic")
@@ -26,7 +27,7 @@ config.register()
 @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")
 def main(cfg: DictConfig) -> None:
     try:
-        typed = config.load(cfg)
+        typed = load_config(cfg)
         print(_run(typed))
     except SweepError as exc:
         if os.environ.get("HYDRA_FULL_ERROR") == "1":
@@ -42,11 +43,11 @@ def main(cfg: DictConfig) -> None:
 def _run(cfg: config.SweepConfig) -> Any:
     # Imported only now: --help and config errors answer without loading Spark and MLflow.
     from sweep import report
-    from sweep.data import local_path
+    from sweep.data.prepare import local_path
     from sweep.interrupts import StopRequest, run_interruptibly
     from sweep.runner import run_sweep
     from sweep.spark import check_master, spark_session, unshared_data
-    from sweep.tracking import Tracker
+    from sweep.tracking.runs import Tracker
 
     for name in QUIET:  # after the imports: mlflow sets its own level when imported
         logging.getLogger(name).setLevel(logging.WARNING)

@@ -1,8 +1,9 @@
 """Typed configuration: dataclass schemas registered in Hydra's ConfigStore, validated once.
 
 The YAML files under `conf/` hold values; these dataclasses hold types and defaults. `load()`
-turns the composed DictConfig into these objects and validates them, so the rest of the
-package only ever sees a checked `SweepConfig`.
+turns the composed DictConfig into these objects and checks every value its type alone does not
+make valid. This module imports nothing else of the package but its errors: the search space is
+checked against the model families' tables by `sweep.models.load_config`, the one way in.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ METRICS = ("accuracy", "f1")
 LOG_MODELS = ("best", "all", "none")
 PROMOTE = ("if_better", "always")
 DATA_SOURCES = ("covtype", "synthetic")
+AUTO = "auto"  # model=auto: TPE picks the family too; search.<family>.<name> per family
 
 
 @dataclass
@@ -71,8 +73,8 @@ class ParamSpec:
 
 @dataclass
 class ModelSettings:
-    """The model family (`model=dtree|forest`, a module of `sweep.models`) and the fixed settings
-    every family's trees take, not searched."""
+    """The model family (`model=dtree|forest`, a module of `sweep.models`, or `auto`) and the
+    fixed settings every family's trees take, not searched."""
 
     family: str = "dtree"
     seed: int = 42
@@ -138,11 +140,27 @@ def load(cfg: DictConfig) -> SweepConfig:
         ) from exc
     if not isinstance(typed, SweepConfig):  # composed without the schema
         raise ConfigError("config was not composed from base_config", where="defaults")
-    typed.search = {name: param_spec(name, node) for name, node in typed.search.items()}
+    typed.search = search_specs(typed.search, nested=typed.model.family == AUTO)
     validate(typed)
     if typed.sweep.parallelism > 1:  # concurrent trials share the executors fairly
         typed.spark.conf.setdefault("spark.scheduler.mode", "FAIR")
     return typed
+
+
+def search_specs(search: dict[str, Any], nested: bool) -> dict[str, Any]:
+    """`search.*` → ParamSpec per entry; under model=auto, per family (`search.<family>.<name>`)."""
+    if not nested:
+        return {name: param_spec(name, node) for name, node in search.items()}
+    specs = {}
+    for family, entries in search.items():
+        if not isinstance(entries, dict) or "type" in entries:
+            raise ConfigError(
+                f"model=auto nests each family's space under its name; {family!r} is not one",
+                where=f"search.{family}",
+                fix=f"Write search.<family>.{family}, e.g. +search.dtree.{family}={{...}}",
+            )
+        specs[family] = {n: param_spec(f"{family}.{n}", node) for n, node in entries.items()}
+    return specs
 
 
 def param_spec(name: str, node: Any) -> ParamSpec:
@@ -165,11 +183,8 @@ def param_spec(name: str, node: Any) -> ParamSpec:
 
 
 def validate(cfg: SweepConfig) -> None:
-    """Check every value whose type alone does not make it valid."""
-    # The tables of what may be searched live with the model families; imported here only.
-    from sweep.models import tables
-    from sweep.params import validate_search
-
+    """Check every value whose type alone does not make it valid (the search space: see
+    `sweep.models.load_config`)."""
     s = cfg.sweep
     _check(s.max_evals >= 1, "sweep.max_evals", s.max_evals, "an integer >= 1")
     _check(s.n_startup_jobs >= 1, "sweep.n_startup_jobs", s.n_startup_jobs, "an integer >= 1")
@@ -218,7 +233,6 @@ def validate(cfg: SweepConfig) -> None:
     if d.source == "covtype" and d.path is None:
         _check(bool(d.urls), "data.urls", d.urls, "at least one URL when data.path is not set")
     m = cfg.model
-    _check(m.family in tables(), "model", m.family, f"one of {', '.join(sorted(tables()))}")
     _check(m.max_memory_in_mb >= 1, "model.max_memory_in_mb", m.max_memory_in_mb, ">= 1")
     _check(
         m.checkpoint_interval >= 1 or m.checkpoint_interval == -1,
@@ -244,7 +258,6 @@ def validate(cfg: SweepConfig) -> None:
         r.alias,
         "a name of letters, digits, _ and - (not 'latest')",
     )
-    validate_search(cfg.search, m.family, tables())
 
 
 def _check(ok: bool, key: str, value: object, valid: str) -> None:

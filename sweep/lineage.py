@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from sweep import covtype
 from sweep.config import DataSettings
+from sweep.data import covtype
 
 # MLflow's own tag names (mlflow.utils.mlflow_tags), which the UI's Source column reads.
 SOURCE_NAME = "mlflow.source.name"

@@ -6,39 +6,26 @@ import logging
 import threading
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 from hyperopt import STATUS_FAIL, STATUS_OK
 
+from sweep import run_keys
 from sweep.config import SweepConfig
-from sweep.data import PreparedData
+from sweep.data.prepare import PreparedData
 from sweep.errors import TooManyFailures, one_line
 from sweep.interrupts import StopRequest
 from sweep.models import family
-from sweep.retry import TrackingUnavailable
-from sweep.space import to_spark_params
+from sweep.records import TrialRecord
+from sweep.space import SearchSpace, to_spark_params
 from sweep.story import trial_name
-from sweep.tracking import Tracker
+from sweep.tracking.retry import TrackingUnavailable
+from sweep.tracking.runs import Tracker
 from sweep.trial import TrialResult, run_trial
 from sweep.trial_timeout import time_limit
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class TrialRecord:
-    number: int
-    run_id: str
-    status: str  # "running", then "ok" or "fail" ("running" stays if the sweep is killed)
-    params: dict[str, Any]
-    metrics: dict[str, float] = field(default_factory=dict)
-    fit_seconds: float = 0.0
-    eval_seconds: float = 0.0
-    error: str | None = None
-    model_uri: str | None = None
-    name: str = ""  # the child run's name (see sweep.story.trial_name)
 
 
 def stalled(losses: list[float], rounds: int) -> bool:
@@ -67,6 +54,7 @@ class Objective:
     ):
         """`on_trial` is told of each trial once it finished or failed (sweep.progress)."""
         self.cfg, self.data, self.tracker, self.parent_id = cfg, data, tracker, parent_id
+        self.space = SearchSpace.of(cfg)
         self.stop = stop
         self.spark = data.train.sparkSession.sparkContext
         self.on_trial = on_trial
@@ -83,20 +71,26 @@ class Objective:
         self.stop.raise_if_requested()
         with self.lock:  # sweep.parallelism > 1 calls this from several threads
             number, self.next_number = self.next_number, self.next_number + 1
-        table = family(self.cfg.model.family).PARAMS
-        params = to_spark_params(point, self.cfg.search, table)
-        order = [table[n].spark_name for n in self.cfg.search]
-        name = trial_name(number, params, self.cfg.sweep.max_evals, order)
+        chosen, values = self.space.decode(point)
+        entries, table = self.space.branches[chosen], family(chosen).PARAMS
+        params = to_spark_params(values, entries, table)
+        order = [table[n].spark_name for n in entries]
+        shown = chosen if self.space.nested else None
+        name = trial_name(number, params, self.cfg.sweep.max_evals, order, family=shown)
         record = None
         try:
             with self.tracker.child(self.parent_id, number, name) as run_id:
-                record = TrialRecord(number, run_id, "running", params, name=name)
+                record = TrialRecord(number, run_id, "running", params, name=name, family=chosen)
                 self.records.append(record)
-                self.tracker.log(run_id, params=params)
+                self.tracker.log(
+                    run_id,
+                    params={run_keys.FAMILY: chosen, **params},
+                    tags={run_keys.FAMILY_TAG: chosen},
+                )
                 try:
                     with time_limit(self.spark, self.cfg.sweep.trial_timeout_s, f"trial-{number}"):
                         result = run_trial(
-                            self.data.train, self.data.validation, params, self.cfg.model
+                            self.data.train, self.data.validation, params, self.cfg.model, chosen
                         )
                 except Exception:
                     self.stop.raise_if_requested()  # cancelled by a signal: KILLED, not FAILED
@@ -139,8 +133,8 @@ class Objective:
     def _log_result(self, run_id: str, result: TrialResult) -> str | None:
         self.tracker.log(run_id, metrics={
             **result.metrics,
-            "fit_seconds": result.fit_seconds,
-            "eval_seconds": result.eval_seconds,
+            run_keys.FIT_SECONDS: result.fit_seconds,
+            run_keys.EVAL_SECONDS: result.eval_seconds,
             **result.summary,
         })  # fmt: skip
         importances = pd.DataFrame(

@@ -62,22 +62,27 @@ def pinned(spec: ParamSpec) -> bool:
 
 
 def validate_search(
-    search: Mapping[str, ParamSpec], family: str, tables: Mapping[str, Table]
+    search: Mapping[str, ParamSpec],
+    family: str,
+    tables: Mapping[str, Table],
+    prefix: str = "search",
 ) -> None:
-    """Raise ConfigError naming the first invalid entry of `family`'s search space; `tables`
-    holds every family's table, so a parameter of another family is named as such."""
+    """Raise ConfigError naming the first invalid entry of `family`'s search space (its keys
+    under `prefix`); `tables` holds every family's table, so a parameter of another family is
+    named as such."""
     if not search:
         raise ConfigError(
             "the search space is empty",
-            where="search",
+            where=prefix,
             fix=f"Select conf/search/{family}.yaml (search={family}) or add entries",
         )
     for name, spec in search.items():
-        _validate_entry(name, spec, family, tables)
+        _validate_entry(f"{prefix}.{name}", name, spec, family, tables)
 
 
-def _validate_entry(name: str, spec: ParamSpec, family: str, tables: Mapping[str, Table]) -> None:
-    key = f"search.{name}"
+def _validate_entry(
+    key: str, name: str, spec: ParamSpec, family: str, tables: Mapping[str, Table]
+) -> None:
     table = tables[family]
     if name not in table:
         owners = [f"model={other}" for other, t in tables.items() if name in t]

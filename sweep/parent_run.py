@@ -11,22 +11,20 @@ import logging
 from typing import TYPE_CHECKING
 
 import pandas as pd
-import yaml
 from omegaconf import OmegaConf
 
 from sweep import lineage, plots, run_keys
 from sweep.config import SweepConfig
-from sweep.data import PreparedData
-from sweep.models import family
-from sweep.registry import Candidate, Registration, register
-from sweep.resume import search_space_tag
-from sweep.retry import redact
+from sweep.data.prepare import PreparedData
+from sweep.records import Confusion, Registration
+from sweep.space import SearchSpace
 from sweep.story import NOTE_TAG, parent_note, version_note
-from sweep.tracking import Tracker
-from sweep.trial import Confusion
+from sweep.tracking.registry import Candidate, register
+from sweep.tracking.runs import Tracker
+from sweep.tracking.uri import redact
 
 if TYPE_CHECKING:  # the runner imports this module
-    from sweep.runner import SweepResult
+    from sweep.records import SweepResult
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +50,7 @@ def register_winner(
         data_sha256=sha256,
         description=version_note(s),
     )
-    registration = register(tracker.client, cfg.registry, candidate)
+    registration = register(tracker, cfg.registry, candidate)
     s.registration = registration
     tracker.log(
         s.parent_run_id,
@@ -66,14 +64,11 @@ def register_winner(
 
 
 def log_setup(cfg: SweepConfig, data: PreparedData, tracker: Tracker, parent_id: str) -> None:
-    search = {
-        name: {k: v for k, v in vars(spec).items() if v is not None}
-        for name, spec in cfg.search.items()
-    }
+    space = SearchSpace.of(cfg)
     recorded = OmegaConf.structured(cfg)
     recorded.tracking.uri = redact(cfg.tracking.uri)  # a password in the URI stays out of MLflow
     tracker.log_text(parent_id, OmegaConf.to_yaml(recorded), "config.yaml")
-    tracker.log_text(parent_id, yaml.safe_dump(search, sort_keys=False), "search_space.yaml")
+    tracker.log_text(parent_id, space.as_yaml(), "search_space.yaml")
     tracker.log(
         parent_id,
         params={
@@ -82,13 +77,13 @@ def log_setup(cfg: SweepConfig, data: PreparedData, tracker: Tracker, parent_id:
             "max_evals": cfg.sweep.max_evals,
             "metric": cfg.sweep.metric,
             "n_startup_jobs": cfg.sweep.n_startup_jobs,
-            "searched": ",".join(cfg.search),
+            "searched": ",".join(space.label(f, n) for f, e in space.branches.items() for n in e),
             "data_source": data.source,
             run_keys.DATA_SHA256: data.sha256 or "unknown",
             **{f"rows_{k}": v for k, v in data.counts.items()},
         },
         tags={
-            run_keys.SEARCH_SPACE: search_space_tag(cfg.search),
+            run_keys.SEARCH_SPACE: space.tag(),
             run_keys.DATA_CACHE: data.cache,
         },
     )
@@ -104,9 +99,7 @@ def log_plots(
     """The PNGs on the parent run. A drawing problem is a warning, not a lost sweep."""
     figures = {
         "plots/history.png": lambda: plots.history(s.trials, s.metric),
-        "plots/parameters.png": lambda: plots.parameters(
-            s.trials, s.metric, cfg.search, family(cfg.model.family).PARAMS
-        ),
+        "plots/parameters.png": lambda: plots.parameters(s.trials, s.metric, SearchSpace.of(cfg)),
         "plots/confusion_matrix.png": lambda: plots.confusion(test_confusion),
         "plots/feature_importances.png": lambda: plots.importances(importances),
     }
@@ -126,6 +119,7 @@ def log_outcome(tracker: Tracker, s: SweepResult) -> None:
                 "trial": t.number,
                 "run_id": t.run_id,
                 "status": t.status,
+                run_keys.FAMILY: t.family,
                 **t.params,
                 **t.metrics,
                 "fit_seconds": t.fit_seconds,
@@ -137,7 +131,10 @@ def log_outcome(tracker: Tracker, s: SweepResult) -> None:
     tracker.log_table(s.parent_run_id, table, "trials.csv")
     tracker.log(
         s.parent_run_id,
-        params={f"{run_keys.BEST}{k}": v for k, v in s.best.params.items()},
+        params={
+            f"{run_keys.BEST}{run_keys.FAMILY}": s.best.family,
+            **{f"{run_keys.BEST}{k}": v for k, v in s.best.params.items()},
+        },
         metrics={
             **{f"{run_keys.BEST}{k}": v for k, v in s.best.metrics.items()},
             **{f"{run_keys.TEST}{k}": v for k, v in s.test_metrics.items()},

@@ -15,11 +15,12 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import NullFormatter, ScalarFormatter  # noqa: E402
 
+from sweep import models  # noqa: E402
 from sweep.config import ParamSpec  # noqa: E402
-from sweep.covtype import CLASS_NAMES  # noqa: E402
-from sweep.objective import TrialRecord  # noqa: E402
-from sweep.params import Table, pinned  # noqa: E402
-from sweep.trial import Confusion  # noqa: E402
+from sweep.data.columns import CLASS_NAMES  # noqa: E402
+from sweep.params import pinned  # noqa: E402
+from sweep.records import Confusion, TrialRecord  # noqa: E402
+from sweep.space import FAMILY, SearchSpace  # noqa: E402
 
 TOP_FEATURES = 15
 
@@ -38,21 +39,32 @@ def history(trials: Sequence[TrialRecord], metric: str) -> Figure:
     return fig
 
 
-def parameters(
-    trials: Sequence[TrialRecord], metric: str, search: Mapping[str, ParamSpec], table: Table
-) -> Figure:
-    """One panel per searched parameter: its value in each finished trial against the metric.
-    Pinned parameters (one value) get no panel, unless nothing else was searched."""
+def parameters(trials: Sequence[TrialRecord], metric: str, space: SearchSpace) -> Figure:
+    """One panel per searched parameter: its value in each finished trial (of its family)
+    against the metric; under model=auto one more for the family, and `forest.max_depth`-style
+    titles. Pinned parameters (one value) get no panel, unless nothing else was searched."""
     done = [t for t in trials if t.status == "ok"]
-    names = [name for name, spec in search.items() if not pinned(spec)] or list(search)
+    panels = [
+        (f, n, spec)
+        for f, entries in space.branches.items()
+        for n, spec in entries.items()
+        if not pinned(spec)
+    ] or [(f, n, spec) for f, entries in space.branches.items() for n, spec in entries.items()]
+    if space.nested:
+        panels.insert(0, ("", FAMILY, ParamSpec("choice", values=space.families)))
     fig, axes = plt.subplots(
-        1, len(names), figsize=(4 * len(names), 4), layout="constrained", squeeze=False
+        1, len(panels), figsize=(4 * len(panels), 4), layout="constrained", squeeze=False
     )
-    y = [t.metrics[metric] for t in done]
-    best = max(y) if y else None
-    for ax, name in zip(axes[0], names, strict=True):
-        spec = search[name]
-        values = [t.params[table[name].spark_name] for t in done]  # trials keep Spark's names
+    best = max((t.metrics[metric] for t in done), default=None)
+    for ax, (family, name, spec) in zip(axes[0], panels, strict=True):
+        if not family:  # the family choice of model=auto
+            ran, values, title = done, [t.family for t in done], FAMILY
+        else:
+            ran = [t for t in done if t.family == family] if space.nested else done
+            spark_name = models.family(family).PARAMS[name].spark_name
+            values = [t.params[spark_name] for t in ran]  # trials keep Spark's names
+            title = space.label(family, name)
+        y = [t.metrics[metric] for t in ran]
         if spec.type == "choice":
             labels = [str(v) for v in spec.values or []]
             positions = [labels.index(str(v)) if str(v) in labels else -1 for v in values]
@@ -68,7 +80,7 @@ def parameters(
                 ax.xaxis.set_minor_formatter(NullFormatter())
         if best is not None:
             ax.axhline(best, color="tab:orange", lw=0.8, ls="--")
-        ax.set(xlabel=name, title=name)
+        ax.set(xlabel=title, title=title)
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel(f"validation {metric}")
     fig.suptitle("Searched parameters against the metric")

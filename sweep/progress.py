@@ -17,7 +17,7 @@ from typing import Any
 from hyperopt.std_out_err_redirect_tqdm import std_out_err_redirect_tqdm
 from tqdm import tqdm
 
-from sweep.objective import TrialRecord
+from sweep.records import TrialRecord
 
 
 def postfix(metric: str, best: float | None, failed: int, ending: str = "") -> str:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from sweep.objective import TrialRecord
-from sweep.retry import redact
-from sweep.runner import SweepResult
+from sweep.records import SweepResult, TrialRecord, params_line, table_columns
 from sweep.story import runs_page
+from sweep.tracking.uri import redact
 
 TOP = 5
 
@@ -22,7 +21,7 @@ def summary(result: SweepResult) -> str:
         f"  parent run:  {result.parent_run_id} (experiment {result.experiment_id}), ended by "
         f"{result.end_reason}",
         f"  best trial:  #{best.number}, run {best.run_id}",
-        "  best params: " + ", ".join(f"{k}={v}" for k, v in best.params.items()),
+        "  best params: " + params_line(best),
         f"  validation:  {_metrics(best.metrics)}",
         f"  test:        {_metrics(result.test_metrics)}",
         "  rows:        " + ", ".join(f"{k} {v:,}" for k, v in result.data_counts.items()),
@@ -59,11 +58,11 @@ def top_trials(trials: list[TrialRecord], metric: str, n: int = TOP) -> list[str
     done = sorted(
         (t for t in trials if t.status == "ok"), key=lambda t: t.metrics[metric], reverse=True
     )[:n]
-    names = list(done[0].params) if done else []
-    header = ["#", f"val {metric}", *names, "fit s"]
+    mixed, names = table_columns(done)
+    header = ["#", f"val {metric}", *(["family"] if mixed else []), *names, "fit s"]
     rows = [
-        [str(t.number), f"{t.metrics[metric]:.4f}", *(str(t.params[k]) for k in names),
-         f"{t.fit_seconds:.1f}"]
+        [str(t.number), f"{t.metrics[metric]:.4f}", *([t.family] if mixed else []),
+         *(str(t.params.get(k, "-")) for k in names), f"{t.fit_seconds:.1f}"]
         for t in done
     ]  # fmt: skip
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]

@@ -9,21 +9,21 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
-import yaml
 from hyperopt import JOB_STATE_DONE, STATUS_OK, Trials
-from mlflow.entities import Run
 
 from sweep import run_keys
 from sweep.config import SweepConfig
 from sweep.errors import ConfigError
 from sweep.models import family
-from sweep.objective import TrialRecord
-from sweep.params import Table, pinned
-from sweep.space import from_logged
-from sweep.tracking import Tracker
-from sweep.trial import METRICS
+from sweep.records import METRICS, TrialRecord
+from sweep.space import SearchSpace, from_logged
+from sweep.tracking import history
+from sweep.tracking.runs import Tracker
+
+if TYPE_CHECKING:
+    from mlflow.entities import Run
 
 log = logging.getLogger(__name__)
 
@@ -31,25 +31,17 @@ log = logging.getLogger(__name__)
 @dataclass
 class History:
     parent_run_id: str
+    experiment_id: str  # the parent's: a resumed sweep's new children go there
     finished: list[TrialRecord]
     next_number: int  # trial numbers continue after every earlier child, failed ones included
     trials: Trials
 
 
-def search_space_tag(search: dict[str, Any]) -> str:
-    """The search space as the parent records it (tag `sweep.search_space`), for comparison."""
-    plain = {
-        name: {k: v for k, v in vars(spec).items() if v is not None}
-        for name, spec in search.items()
-    }
-    return yaml.safe_dump(plain, default_flow_style=True, sort_keys=False).strip()[:5000]
-
-
 def load_history(tracker: Tracker, cfg: SweepConfig, sha256: str | None) -> History:
-    parent = tracker.find_parent(cfg.sweep.resume)
+    parent = history.find_parent(tracker, cfg.sweep.resume, tracker.experiment_id, "sweep.resume")
     check_compatible(parent, cfg, sha256)
     finished, numbers = [], [-1]
-    for child in tracker.children(parent.info.run_id):
+    for child in history.children(tracker, parent):
         numbers.append(int(child.data.tags.get(run_keys.TRIAL, -1)))
         status = child.info.status
         if status == "RUNNING":
@@ -59,10 +51,12 @@ def load_history(tracker: Tracker, cfg: SweepConfig, sha256: str | None) -> Hist
                 "left RUNNING by an interrupted sweep; ended FAILED on resume",
             )
         elif status == "FINISHED" and cfg.sweep.metric in child.data.metrics:
-            finished.append(record_of(child, family(cfg.model.family).PARAMS))
+            finished.append(record_of(child, cfg.model.family))
     log.info("Resuming sweep %s: %d finished trials", parent.info.run_id, len(finished))
     trials = hyperopt_trials(finished, cfg)
-    return History(parent.info.run_id, finished, max(numbers) + 1, trials)
+    return History(
+        parent.info.run_id, parent.info.experiment_id, finished, max(numbers) + 1, trials
+    )
 
 
 def check_compatible(parent: Run, cfg: SweepConfig, sha256: str | None) -> None:
@@ -78,7 +72,7 @@ def check_compatible(parent: Run, cfg: SweepConfig, sha256: str | None) -> None:
     recorded_space = parent.data.tags.get(run_keys.SEARCH_SPACE)
     recorded_sha = parent.data.params.get(run_keys.DATA_SHA256)
     problems = []
-    if recorded_space is not None and recorded_space != search_space_tag(cfg.search):
+    if recorded_space is not None and recorded_space != SearchSpace.of(cfg).tag():
         problems.append(f"the search space differs (recorded: {recorded_space})")
     if recorded_sha not in (None, "unknown") and recorded_sha != (sha256 or "unknown"):
         problems.append(f"the data differs (sha256 {sha256}, recorded {recorded_sha})")
@@ -93,42 +87,35 @@ def check_compatible(parent: Run, cfg: SweepConfig, sha256: str | None) -> None:
         log.warning("Resuming although %s (sweep.resume_force=true)", problem)
 
 
-def record_of(child: Run, table: Table) -> TrialRecord:
+def record_of(child: Run, sweep_family: str) -> TrialRecord:
+    """A finished child as a trial record; children of sweeps from before model families (or of
+    a one-family sweep) fitted the sweep's family."""
     metrics = child.data.metrics
+    fitted = child.data.params.get(run_keys.FAMILY, sweep_family)
     return TrialRecord(
         number=int(child.data.tags.get(run_keys.TRIAL, -1)),
         run_id=child.info.run_id,
         status="ok",
         name=child.info.run_name or "",
-        params=from_logged(child.data.params, table),
+        params=from_logged(child.data.params, family(fitted).PARAMS),
         metrics={k: metrics[k] for k in METRICS if k in metrics},
-        fit_seconds=metrics.get("fit_seconds", 0.0),
-        eval_seconds=metrics.get("eval_seconds", 0.0),
+        fit_seconds=metrics.get(run_keys.FIT_SECONDS, 0.0),
+        eval_seconds=metrics.get(run_keys.EVAL_SECONDS, 0.0),
+        family=fitted,
     )
 
 
-def hyperopt_vals(params: dict[str, Any], cfg: SweepConfig) -> dict[str, Any] | None:
-    """Pure: Spark params → hyperopt's stored values (choice: the index); None if outside."""
-    vals, table = {}, family(cfg.model.family).PARAMS
-    for name, spec in cfg.search.items():
-        value = params.get(table[name].spark_name)
-        if value is None:
-            return None
-        if spec.type == "choice":
-            if value not in spec.values:
-                return None
-            value = list(spec.values).index(value)
-        elif not spec.low <= value <= spec.high:
-            return None
-        if not pinned(spec):  # a pinned value is a constant of the space, not a hyperopt label
-            vals[name] = value
-    return vals
-
-
 def hyperopt_trials(records: list[TrialRecord], cfg: SweepConfig) -> Trials:
-    """A Trials object holding the finished trials, as if this process had run them."""
+    """A Trials object holding the finished trials, as if this process had run them: every doc
+    names every label of the space, those of a branch the trial did not take with no value."""
     trials = Trials()
-    usable = [(r, v) for r in records if (v := hyperopt_vals(r.params, cfg)) is not None]
+    space = SearchSpace.of(cfg)
+    usable = [
+        (r, v)
+        for r in records
+        if r.family in space.branches
+        and (v := space.vals(r.family, r.params, family(r.family).PARAMS)) is not None
+    ]
     if len(usable) < len(records):
         log.warning(
             "%d finished trials lie outside the current search space; TPE ignores them",
@@ -136,6 +123,7 @@ def hyperopt_trials(records: list[TrialRecord], cfg: SweepConfig) -> Trials:
         )
     if not usable:
         return trials
+    labels = space.labels()
     tids = trials.new_trial_ids(len(usable))  # reserved first, or ids repeat
     docs = trials.new_trial_docs(
         tids,
@@ -146,8 +134,8 @@ def hyperopt_trials(records: list[TrialRecord], cfg: SweepConfig) -> Trials:
                 "tid": tid,
                 "cmd": ("domain_attachment", "FMinIter_Domain"),
                 "workdir": None,
-                "idxs": {k: [tid] for k in v},
-                "vals": {k: [x] for k, x in v.items()},
+                "idxs": {k: [tid] if k in v else [] for k in labels},
+                "vals": {k: [v[k]] if k in v else [] for k in labels},
             }
             for tid, (_, v) in zip(tids, usable, strict=True)
         ],

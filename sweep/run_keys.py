@@ -10,6 +10,7 @@ ERROR = "sweep.error"  # the one-line error of a FAILED run
 
 # Tags on a trial (child) run
 TRIAL = "sweep.trial"  # the trial number
+FAMILY_TAG = "sweep.family"  # the family it fitted; also its param `family` (FAMILY)
 
 # Tags on the parent run
 SEARCH_SPACE = "sweep.search_space"  # compared on resume
@@ -22,8 +23,12 @@ REGISTERED_MODEL = "sweep.registered_model"  # <name>/<version>
 PROMOTION = "sweep.promotion"  # the registry's decision, in words
 UPDATED = "updated."  # + a param a resumed sweep changed (MLflow params cannot change)
 
+# Metrics on a trial run (besides the validation metrics), read back on resume
+FIT_SECONDS = "fit_seconds"
+EVAL_SECONDS = "eval_seconds"
+
 # Params on the parent run
-FAMILY = "family"  # the model family (model=dtree|forest); resume refuses another
+FAMILY = "family"  # the model family (dtree|forest|auto); resume refuses another; on children too
 DATA_SHA256 = "data_sha256"
 BEST = "best_"  # + the winner's Spark parameter or validation metric
 TEST = "test_"  # + the winner's metric on the test split

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import signal
 import time
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -20,44 +19,22 @@ from pyspark.sql import SparkSession
 
 from sweep import parent_run, run_keys
 from sweep.config import SweepConfig
-from sweep.data import PreparedData, prepared
+from sweep.data.prepare import PreparedData, prepared
 from sweep.errors import AllTrialsFailed, Interrupted, TooManyFailures
 from sweep.interrupts import StopRequest
-from sweep.objective import Objective, TrialRecord, stalled
+from sweep.objective import Objective, stalled
 from sweep.parallel import fmin_threads
 from sweep.progress import Progress
-from sweep.registry import Registration
+from sweep.records import SweepResult, TrialRecord
 from sweep.resume import load_history
-from sweep.space import build_space
 from sweep.story import best_so_far_key
-from sweep.tracking import Tracker
+from sweep.tracking.runs import Tracker
 from sweep.trial import (
     TrialResult,
     confusion_matrix,
     metrics_from_confusion,
     refit,
 )
-
-
-@dataclass
-class SweepResult:
-    parent_run_id: str
-    experiment_id: str
-    tracking_uri: str
-    metric: str
-    trials: list[TrialRecord]
-    best: TrialRecord
-    test_metrics: dict[str, float]
-    model_uri: str | None
-    data_counts: dict[str, int]
-    wall_seconds: float
-    prepare_seconds: float
-    registration: Registration | None = None
-    end_reason: str = "max_evals"  # or timeout, early_stop
-
-    @property
-    def finished(self) -> list[TrialRecord]:
-        return [t for t in self.trials if t.status == "ok"]
 
 
 def run_sweep(
@@ -71,6 +48,8 @@ def run_sweep(
         prepare_seconds = time.perf_counter() - started
         history = load_history(tracker, cfg, data.sha256) if cfg.sweep.resume else None
         resume_id = history.parent_run_id if history else None
+        if history:  # a sweep resumed by id goes on in its parent's experiment
+            tracker.experiment_id = history.experiment_id
         parent_run.describe_runs(cfg, data, tracker)
         with tracker.parent(cfg.sweep.run_name, resume=resume_id) as parent_id:
             parent_run.log_setup(cfg, data, tracker, parent_id)
@@ -150,7 +129,7 @@ def _search(
         if s.parallelism > 1:
             fmin_threads(
                 objective,
-                build_space(cfg.search),
+                objective.space.hyperopt(),
                 algo,
                 trials,
                 max_evals=budget,
@@ -164,7 +143,7 @@ def _search(
         else:
             fmin(
                 objective,
-                build_space(cfg.search),
+                objective.space.hyperopt(),
                 algo=algo,
                 max_evals=budget,
                 trials=trials,
@@ -215,7 +194,8 @@ def _winner(
     old = max(earlier, key=lambda r: r.metrics[metric], default=None)
     if old is None or (objective.best and objective.best[0].metrics[metric] >= old.metrics[metric]):
         return objective.best
-    result = refit(data.train, data.validation, old.params, cfg.model, metric, old.metrics[metric])
+    logged = old.metrics[metric]
+    result = refit(data.train, data.validation, old.params, cfg.model, metric, logged, old.family)
     return old, result
 
 

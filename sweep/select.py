@@ -14,38 +14,40 @@ import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from mlflow.entities import Run
 from omegaconf import OmegaConf
 from pyspark.sql import SparkSession
 
 from sweep import config, run_keys
 from sweep.config import SparkSettings, SweepConfig
-from sweep.data import prepared
+from sweep.data.prepare import prepared
 from sweep.errors import SweepError
-from sweep.models import family
-from sweep.registry import Candidate, Registration, register
+from sweep.models import family, load_config
+from sweep.records import METRICS, Registration
 from sweep.space import from_logged
 from sweep.spark import spark_session
-from sweep.tracking import Tracker
-from sweep.trial import METRICS, confusion_matrix, metrics_from_confusion, refit
+from sweep.tracking import history
+from sweep.tracking.registry import Candidate, register
+from sweep.tracking.runs import Tracker
+from sweep.trial import confusion_matrix, metrics_from_confusion, refit
+
+if TYPE_CHECKING:
+    from mlflow.entities import Run
 
 SessionFactory = Callable[[SparkSettings], AbstractContextManager[SparkSession]]
 
 
 def recorded_config(tracker: Tracker, parent: Run) -> SweepConfig:
     """The config the sweep ran with, from its config.yaml artifact."""
-    path = tracker.client.download_artifacts(parent.info.run_id, "config.yaml")
+    path = tracker.download(parent.info.run_id, "config.yaml")
     config.register()
     schema = OmegaConf.structured(SweepConfig)
-    return config.load(OmegaConf.merge(schema, OmegaConf.load(path)))
+    return load_config(OmegaConf.merge(schema, OmegaConf.load(path)))
 
 
 def best_child(tracker: Tracker, parent: Run, metric: str) -> Run:
-    children = tracker.client.search_runs(
-        [parent.info.experiment_id],
-        f"tags.mlflow.parentRunId = '{parent.info.run_id}' and attributes.status = 'FINISHED'",
-    )
+    children = history.children(tracker, parent, finished_only=True)
     scored = [c for c in children if metric in c.data.metrics]
     if not scored:
         raise SweepError(
@@ -57,8 +59,8 @@ def best_child(tracker: Tracker, parent: Run, metric: str) -> Run:
 
 
 def logged_model_uri(tracker: Tracker, child: Run) -> str | None:
-    names = {a.path for a in tracker.client.list_artifacts(child.info.run_id)}
-    return f"runs:/{child.info.run_id}/model" if "model" in names else None
+    has_model = "model" in tracker.artifact_names(child.info.run_id)
+    return f"runs:/{child.info.run_id}/model" if has_model else None
 
 
 def select(
@@ -66,7 +68,7 @@ def select(
 ) -> Registration:
     """Register the best finished child of sweep `parent_id`; `session` opens Spark if a refit
     is needed (`spark_session`, or the caller's own session)."""
-    parent = tracker.find_parent(parent_id, where="parent-run-id")
+    parent = history.find_parent(tracker, parent_id, tracker.experiment_id, "parent-run-id")
     cfg = recorded_config(tracker, parent)
     registry = replace(cfg.registry, **overrides)
     metric = cfg.sweep.metric
@@ -87,7 +89,7 @@ def select(
         test,
         parent.data.params.get(run_keys.DATA_SHA256),
     )
-    return register(tracker.client, registry, candidate)
+    return register(tracker, registry, candidate)
 
 
 def _refit(
@@ -99,7 +101,8 @@ def _refit(
     model_uri: str | None,
 ) -> tuple[str, dict[str, float]]:
     """Refit the child's exact params on the same seeded split: its model and test metrics."""
-    params = from_logged(child.data.params, family(cfg.model.family).PARAMS)
+    fitted = child.data.params.get(run_keys.FAMILY, cfg.model.family)  # model=auto: the child's
+    params = from_logged(child.data.params, family(fitted).PARAMS)
     with prepared(spark, cfg.data) as data:
         recorded = parent.data.params.get(run_keys.DATA_SHA256, "unknown")
         if recorded != "unknown" and data.sha256 != recorded:
@@ -111,7 +114,7 @@ def _refit(
             )
         metric = cfg.sweep.metric
         logged = child.data.metrics.get(metric)
-        result = refit(data.train, data.validation, params, cfg.model, metric, logged)
+        result = refit(data.train, data.validation, params, cfg.model, metric, logged, fitted)
         if model_uri is None:
             model_uri = tracker.log_model(child.info.run_id, result.pipeline(), data.example)
         test = metrics_from_confusion(confusion_matrix(result.fitted, data.test))

@@ -11,12 +11,11 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from sweep.retry import redact
+from sweep.records import params_line, table_columns
+from sweep.tracking.uri import redact
 
-if TYPE_CHECKING:  # runner imports this module
-    from sweep.objective import TrialRecord
-    from sweep.registry import Registration
-    from sweep.runner import SweepResult
+if TYPE_CHECKING:
+    from sweep.records import Registration, SweepResult, TrialRecord
 
 NOTE_TAG = "mlflow.note.content"  # MLflow's run description
 # Where `mlflow ui` opens an experiment: its workflow switch, kept in the page's query string.
@@ -42,12 +41,17 @@ def best_so_far_key(metric: str) -> str:
 
 
 def trial_name(
-    number: int, params: Mapping[str, Any], max_evals: int = 100, order: Sequence[str] = ()
+    number: int,
+    params: Mapping[str, Any],
+    max_evals: int = 100,
+    order: Sequence[str] = (),
+    family: str | None = None,
 ) -> str:
     """`t05 d30 b139 entropy`: trial number first (zero-padded to the budget, so names sort),
-    then each parameter, those in `order` (the search space's) first."""
+    then the family when a sweep mixes them (`t05 forest T14 d28 …`), then each parameter, those
+    in `order` (the search space's) first."""
     width = max(2, len(str(max(max_evals - 1, 0))))
-    parts = [f"t{number:0{width}d}"]
+    parts = [f"t{number:0{width}d}", *([family] if family else [])]
     names = [*(n for n in order if n in params), *(n for n in params if n not in order)]
     for name, value in ((n, params[n]) for n in names):
         if name not in SHORT:
@@ -91,7 +95,7 @@ def parent_note(s: SweepResult) -> str:
         f"validation {metric} **{best.metrics[metric]:.4f}**, "
         f"test {metric} **{s.test_metrics[metric]:.4f}**",
         "",
-        f"- best parameters: {_params(best.params)}",
+        f"- best parameters: {params_line(best)}",
         f"- validation: {_metrics(best.metrics)}",
         f"- test: {_metrics(s.test_metrics)}",
         f"- trials: {len(s.finished)} finished, {failed} failed; ended by {s.end_reason} "
@@ -121,7 +125,7 @@ def version_note(s: SweepResult) -> str:
             f"validation {metric} {best.metrics[metric]:.4f}, "
             f"test {metric} {s.test_metrics[metric]:.4f}.",
             "",
-            f"- parameters: {_params(best.params)}",
+            f"- parameters: {params_line(best)}",
             f"- test: {_metrics(s.test_metrics)}",
             f"- {len(s.finished)} of {len(s.trials)} trials finished; ended by {s.end_reason}",
         ]
@@ -135,22 +139,19 @@ def top_table(trials: list[TrialRecord], metric: str, n: int = TOP) -> list[str]
     )[:n]
     if not done:
         return []
-    names = list(done[0].params)
+    mixed, names = table_columns(done)
+    family = ["family"] if mixed else []
     rows = [
-        ["trial", f"validation {metric}", *names, "fit s"],
-        ["--:", "--:", *("--:" for _ in names), "--:"],
+        ["trial", f"validation {metric}", *family, *names, "fit s"],
+        ["--:", "--:", *("--:" for _ in [*family, *names]), "--:"],
         *(
-            [str(t.number), f"{t.metrics[metric]:.4f}", *(str(t.params.get(k)) for k in names),
-             f"{t.fit_seconds:.1f}"]
+            [str(t.number), f"{t.metrics[metric]:.4f}", *([t.family] if mixed else []),
+             *(str(t.params.get(k, "-")) for k in names), f"{t.fit_seconds:.1f}"]
             for t in done
         ),
     ]  # fmt: skip
     title = f"Top {len(done)} of {sum(t.status == 'ok' for t in trials)} finished trials:"
     return [title, "", *("| " + " | ".join(row) + " |" for row in rows)]
-
-
-def _params(params: Mapping[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in params.items())
 
 
 def _metrics(metrics: Mapping[str, float]) -> str:

@@ -16,14 +16,13 @@ from typing import Any
 from pyspark.ml import PipelineModel
 from pyspark.sql import DataFrame
 
-from sweep import covtype
 from sweep.config import ModelSettings
-from sweep.data import FEATURES_COL, LABEL_COL, assembler
+from sweep.data import covtype
+from sweep.data.covtype import FEATURES_COL, LABEL_COL, assembler
 from sweep.models import family
+from sweep.records import Confusion
 
 log = logging.getLogger(__name__)
-METRICS = ("accuracy", "f1", "weightedPrecision", "weightedRecall")  # what every trial reports
-Confusion = dict[tuple[int, int], int]  # (true label, predicted label) → count
 
 
 @dataclass
@@ -42,10 +41,16 @@ class TrialResult:
 
 
 def run_trial(
-    train: DataFrame, validation: DataFrame, params: Mapping[str, Any], model: ModelSettings
+    train: DataFrame,
+    validation: DataFrame,
+    params: Mapping[str, Any],
+    model: ModelSettings,
+    family_name: str | None = None,
 ) -> TrialResult:
-    """Fit `model.family`'s estimator with these Spark parameters, evaluate on `validation`."""
-    estimator = family(model.family).estimator(params, model, FEATURES_COL, LABEL_COL)
+    """Fit the family's estimator (`family_name`, else `model.family`) with these Spark
+    parameters, with `model`'s fixed settings; evaluate it on `validation`."""
+    chosen = family(family_name or model.family)
+    estimator = chosen.estimator(params, model, FEATURES_COL, LABEL_COL)
     started = time.perf_counter()
     fitted = estimator.fit(train)
     fit_done = time.perf_counter()
@@ -56,7 +61,7 @@ def run_trial(
         metrics=metrics,
         fit_seconds=fit_done - started,
         eval_seconds=evaluated - fit_done,
-        summary=family(model.family).describe(fitted),
+        summary=chosen.describe(fitted),
         importances=dict(
             zip(covtype.FEATURES, fitted.featureImportances.toArray().tolist(), strict=True)
         ),
@@ -71,10 +76,11 @@ def refit(
     model: ModelSettings,
     metric: str,
     logged: float | None,
+    family_name: str | None = None,
 ) -> TrialResult:
     """Fit a finished trial again (same params, split and seed) to have its model in memory; a
     score other than the one it logged is a warning (the data or Spark changed under it)."""
-    result = run_trial(train, validation, params, model)
+    result = run_trial(train, validation, params, model, family_name)
     if logged is not None and abs(result.metrics[metric] - logged) > 1e-9:
         log.warning(
             "The refitted trial scores %s %.6f; it logged %.6f",

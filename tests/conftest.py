@@ -19,6 +19,7 @@ from mlflow.tracking import MlflowClient
 
 from sweep import config
 from sweep.config import SweepConfig
+from sweep.models import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 CONF_DIR = str(ROOT / "conf")
@@ -103,7 +104,7 @@ def compose_cfg(tmp_path, tracking_uri) -> Callable[..., SweepConfig]:
                     *overrides,
                 ],
             )
-        return config.load(cfg)
+        return load_config(cfg)
 
     return _compose
 
@@ -113,13 +114,13 @@ def smoke_sweep(spark, tmp_path_factory, _template_store):
     """One registered 4-trial smoke sweep in its own store, shared by the tests that only read it
     (a sweep takes ~20 s). Returns (config, SweepResult, MlflowClient)."""
     from sweep.runner import run_sweep
-    from sweep.tracking import Tracker
+    from sweep.tracking.runs import Tracker
 
     db = tmp_path_factory.mktemp("smoke-sweep") / "mlflow.db"
     shutil.copy(_template_store, db)
     uri = f"sqlite:///{db}"
     with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
-        cfg = config.load(
+        cfg = load_config(
             compose(
                 config_name="config",
                 overrides=[*SMOKE, f"tracking.uri={uri}", "sweep.progress_bar=false"],

@@ -4,6 +4,7 @@ from hydra.errors import ConfigCompositionException, MissingConfigException
 
 from sweep import config
 from sweep.errors import ConfigError
+from sweep.models import load_config
 from tests.conftest import CONF_DIR
 
 
@@ -54,8 +55,8 @@ def test_data_path_override(compose_cfg):
 def test_mlflow_tracking_uri_env_is_the_default_and_the_key_wins(monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:////tmp/from-env.db")
     with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
-        from_env = config.load(compose(config_name="config"))
-        from_key = config.load(compose(config_name="config", overrides=["tracking.uri=file:/x"]))
+        from_env = load_config(compose(config_name="config"))
+        from_key = load_config(compose(config_name="config", overrides=["tracking.uri=file:/x"]))
     assert from_env.tracking.uri == "sqlite:////tmp/from-env.db"
     assert from_key.tracking.uri == "file:/x"
 
@@ -63,7 +64,7 @@ def test_mlflow_tracking_uri_env_is_the_default_and_the_key_wins(monkeypatch):
 def test_default_tracking_uri_without_env(monkeypatch):
     monkeypatch.delenv("MLFLOW_TRACKING_URI")
     with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
-        cfg = config.load(compose(config_name="config"))
+        cfg = load_config(compose(config_name="config"))
     assert cfg.tracking.uri == "sqlite:///mlflow.db"
 
 

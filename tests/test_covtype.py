@@ -2,7 +2,7 @@ import gzip
 
 import pytest
 
-from sweep import covtype
+from sweep.data import covtype
 from sweep.errors import DataError
 
 GOOD_ROW = (

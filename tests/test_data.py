@@ -1,8 +1,8 @@
 import pytest
 
-from sweep import covtype
 from sweep.config import DataSettings
-from sweep.data import locate, prepared
+from sweep.data import covtype
+from sweep.data.prepare import locate, prepared
 from sweep.errors import DataError
 from tests.conftest import SAMPLE_100K, requires
 

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from sweep.download import fetch, sha256_of
+from sweep.data.download import fetch, sha256_of
 from sweep.errors import DataError
 
 PAYLOAD = b"2596,51,3\n" * 5000

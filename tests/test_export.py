@@ -18,8 +18,8 @@ from pyspark.sql import functions as F
 
 from sweep import export
 from sweep.config import DataSettings
-from sweep.covtype import FEATURES, NUMERIC
-from sweep.data import FEATURES_COL, LABEL_COL, assembler, prepared
+from sweep.data.covtype import FEATURES, FEATURES_COL, LABEL_COL, NUMERIC, assembler
+from sweep.data.prepare import prepared
 from sweep.treescore import FOREST, TREE, Scorer, features
 from tests.conftest import SAMPLE_100K
 

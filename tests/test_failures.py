@@ -7,7 +7,7 @@ from mlflow.tracking import MlflowClient
 from sweep.config import ParamSpec
 from sweep.errors import AllTrialsFailed, TooManyFailures
 from sweep.runner import run_sweep
-from sweep.tracking import Tracker
+from sweep.tracking.runs import Tracker
 from tests.conftest import QUICK, SMOKE
 
 

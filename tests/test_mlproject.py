@@ -49,12 +49,14 @@ def test_mlproject_forwards_parameters_to_the_sweep():
 
 
 @pytest.mark.slow
-def test_mlflow_run_makes_its_run_the_parent_of_three_trials(tmp_path, tracking_uri):
+def test_mlflow_run_makes_its_run_the_parent_of_three_forest_trials(tmp_path, tracking_uri):
+    """`-P overrides="model=forest …"` switches the family of the project's dtree experiment."""
     bin_dir = str(Path(sys.executable).parent)
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
     overrides = (
-        f"data=synthetic data.rows=3000 sweep.n_startup_jobs=2 "
-        f"search.max_depth.high=8 \"spark.master='local[2]'\" "
+        f"model=forest data=synthetic data.rows=3000 sweep.n_startup_jobs=2 "
+        f"search.num_trees.high=12 search.max_depth.low=4 search.max_depth.high=8 "
+        f"\"spark.master='local[2]'\" "
         f"hydra.run.dir={tmp_path}/outputs"
     )
     done = subprocess.run(
@@ -67,7 +69,7 @@ def test_mlflow_run_makes_its_run_the_parent_of_three_trials(tmp_path, tracking_
             "--env-manager",
             "local",
             "--experiment-name",
-            "covtype-dtree",
+            "covtype-forest",
             "-P",
             "max_evals=3",
             "-P",
@@ -81,7 +83,7 @@ def test_mlflow_run_makes_its_run_the_parent_of_three_trials(tmp_path, tracking_
     )
     assert done.returncode == 0, done.stderr[-4000:]
     client = MlflowClient(tracking_uri)
-    experiment = client.get_experiment_by_name("covtype-dtree")
+    experiment = client.get_experiment_by_name("covtype-forest")
     runs = client.search_runs([experiment.experiment_id])
     top = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
     assert len(top) == 1, [r.info.run_name for r in top]
@@ -90,5 +92,8 @@ def test_mlflow_run_makes_its_run_the_parent_of_three_trials(tmp_path, tracking_
     assert parent.data.tags["sweep.role"] == "parent" and parent.info.status == "FINISHED"
     children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
     assert len(children) == 3 and all(c.info.status == "FINISHED" for c in children)
-    version = client.get_model_version_by_alias("covtype-dtree", "champion")
+    assert all(
+        c.data.params["family"] == "forest" and "numTrees" in c.data.params for c in children
+    )
+    version = client.get_model_version_by_alias("covtype-forest", "champion")
     assert version.tags["parent_run_id"] == parent.info.run_id

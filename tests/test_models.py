@@ -4,10 +4,10 @@ import mlflow
 import pytest
 from mlflow.tracking import MlflowClient
 
-from sweep.covtype import synthesize
+from sweep.data.covtype import synthesize
 from sweep.models import dtree, families, forest, tables
 from sweep.runner import run_sweep
-from sweep.tracking import Tracker
+from sweep.tracking.runs import Tracker
 from tests.conftest import SMOKE
 
 FOREST = (*SMOKE, "model=forest", "search.num_trees.low=3", "search.num_trees.high=6")

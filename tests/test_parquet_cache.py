@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from sweep import covtype, parquet_cache
 from sweep.config import DataSettings
-from sweep.data import prepared
+from sweep.data import covtype, parquet_cache
+from sweep.data.prepare import prepared
 from sweep.errors import DataError
 from tests.conftest import FULL, QUICK
 from tests.test_cli import all_runs, sweep

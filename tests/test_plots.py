@@ -6,10 +6,10 @@ import numpy as np
 
 from sweep import plots
 from sweep.config import ParamSpec
-from sweep.covtype import CLASS_NAMES
-from sweep.models import dtree
-from sweep.objective import TrialRecord
+from sweep.data.covtype import CLASS_NAMES
+from sweep.records import TrialRecord
 from sweep.report import top_trials
+from sweep.space import SearchSpace
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PLOTS = {"history.png", "parameters.png", "confusion_matrix.png", "feature_importances.png"}
@@ -61,7 +61,7 @@ def test_parameters_has_one_panel_per_searched_parameter():
         "max_bins": ParamSpec(type="int", low=16, high=512, log=True),
         "impurity": ParamSpec(type="choice", values=["gini", "entropy"]),
     }
-    fig = plots.parameters(TRIALS, "accuracy", search, dtree.PARAMS)
+    fig = plots.parameters(TRIALS, "accuracy", SearchSpace({"dtree": search}, nested=False))
     axes = fig.axes
     assert [ax.get_xlabel() for ax in axes] == list(search)
     assert axes[1].get_xscale() == "log"
@@ -99,5 +99,5 @@ def test_top_trials_table_is_sorted_best_first_and_aligned():
 
 def test_a_pinned_parameter_gets_no_panel():
     search = {"max_depth": ParamSpec("int", 4, 30), "max_bins": ParamSpec("int", 32, 32)}
-    fig = plots.parameters(TRIALS, "accuracy", search, dtree.PARAMS)
+    fig = plots.parameters(TRIALS, "accuracy", SearchSpace({"dtree": search}, nested=False))
     assert [ax.get_title() for ax in fig.axes] == ["max_depth"]

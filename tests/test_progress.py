@@ -3,8 +3,8 @@
 import pytest
 from hyperopt import STATUS_FAIL, STATUS_OK, Trials, fmin, hp, tpe
 
-from sweep.objective import TrialRecord
 from sweep.progress import Progress, postfix
+from sweep.records import TrialRecord
 
 
 @pytest.mark.parametrize(

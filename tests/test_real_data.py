@@ -3,7 +3,7 @@
 import pytest
 
 from sweep.config import DataSettings, ModelSettings
-from sweep.data import prepared
+from sweep.data.prepare import prepared
 from sweep.trial import run_trial
 from tests.conftest import SAMPLE_100K, requires
 

@@ -5,8 +5,9 @@ from dataclasses import replace
 import mlflow
 import pytest
 
-from sweep.covtype import synthesize
-from sweep.registry import Candidate, decide, register, settle
+from sweep.data.covtype import synthesize
+from sweep.tracking.registry import Candidate, decide, register, settle
+from sweep.tracking.runs import Tracker
 
 
 @pytest.mark.parametrize(
@@ -81,13 +82,13 @@ def test_a_worse_version_leaves_the_champion_and_always_moves_it(smoke_sweep):
     )
     worse = replace(best, test_metrics={**best.test_metrics, "accuracy": best.test_value - 0.01})
     settings = replace(cfg.registry, model_name=name)
-    first = register(client, settings, best)
-    second = register(client, settings, worse)
+    first = register(Tracker.open(client.tracking_uri), settings, best)
+    second = register(Tracker.open(client.tracking_uri), settings, worse)
     assert (first.promoted, second.promoted) == (True, False)
     assert second.champion_version == first.version
     assert int(client.get_model_version_by_alias(name, "champion").version) == first.version
     assert "champion kept" in client.get_model_version(name, second.version).tags["promotion"]
-    third = register(client, replace(settings, promote="always"), worse)
+    third = register(Tracker.open(client.tracking_uri), replace(settings, promote="always"), worse)
     assert third.promoted
     assert int(client.get_model_version_by_alias(name, "champion").version) == third.version
 
@@ -101,14 +102,18 @@ def test_two_sweeps_finishing_at_once_leave_the_alias_on_the_better_one(smoke_sw
     base = Candidate(
         result.model_uri, result.parent_run_id, result.best.run_id, "accuracy", 0.9, {}, None
     )
-    register(client, settings, replace(base, test_metrics={"accuracy": 0.5}))  # v1, champion
+    register(
+        Tracker.open(client.tracking_uri), settings, replace(base, test_metrics={"accuracy": 0.5})
+    )  # v1, champion
     client.create_model_version(  # sweep A's version, promoted against v1, alias not moved yet
         name,
         result.model_uri,
         run_id=result.best.run_id,
         tags={"test_accuracy": "0.900000", "promotion": "promoted: test accuracy 0.9 >= 0.5"},
     )
-    b = register(client, settings, replace(base, test_metrics={"accuracy": 0.8}))
+    b = register(
+        Tracker.open(client.tracking_uri), settings, replace(base, test_metrics={"accuracy": 0.8})
+    )
     assert (b.version, b.champion_version, b.promoted) == (3, 1, False)
     assert "version 2" in b.reason
     assert int(client.get_model_version_by_alias(name, "champion").version) == 2

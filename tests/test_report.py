@@ -1,9 +1,7 @@
 """The terminal summary: pure text from a SweepResult."""
 
-from sweep.objective import TrialRecord
-from sweep.registry import Registration
+from sweep.records import Registration, SweepResult, TrialRecord
 from sweep.report import summary
-from sweep.runner import SweepResult
 
 
 def result(uri):

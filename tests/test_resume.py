@@ -11,7 +11,7 @@ from mlflow.tracking import MlflowClient
 
 from sweep.errors import ConfigError
 from sweep.runner import run_sweep
-from sweep.tracking import Tracker
+from sweep.tracking.runs import Tracker
 from tests.conftest import QUICK
 
 pytestmark = pytest.mark.slow
@@ -157,3 +157,44 @@ def test_resume_refuses_another_search_space_or_data_unless_forced(compose_cfg, 
     )
     result = run_sweep(moved, spark, Tracker.connect(moved.tracking))
     assert len(result.trials) == 4 and int(result.trials[-1].params["maxDepth"]) >= 9
+
+
+AUTO = (
+    "data=synthetic",
+    "data.rows=3000",
+    "model=auto",
+    "search.dtree.max_depth={type:int,low:2,high:6}",
+    "search.forest.num_trees={type:int,low:2,high:3}",
+    "search.forest.max_depth={type:int,low:2,high:5}",
+    "sweep.n_startup_jobs=3",
+    "tracking.log_models=none",
+    "registry.enabled=false",
+)
+
+
+def test_a_model_auto_sweep_mixes_families_and_resumes_with_tpe_over_both(compose_cfg, spark):
+    """TPE's history of a nested space names every label, those of the other family empty: a
+    resumed model=auto sweep goes on where it stopped, and its children carry their family."""
+    cfg = compose_cfg(*AUTO, "sweep.max_evals=4", "sweep.seed=3")
+    first = run_sweep(cfg, spark, Tracker.connect(cfg.tracking))
+    families = {t.family for t in first.trials}
+    assert families == {"dtree", "forest"}, families  # seed 3 draws both in 4 random trials
+
+    cfg = compose_cfg(*AUTO, "sweep.max_evals=6", "sweep.seed=3", "sweep.resume=last")
+    result = run_sweep(cfg, spark, Tracker.connect(cfg.tracking))
+    assert result.parent_run_id == first.parent_run_id
+    assert len(result.trials) == 6 and len(result.finished) == 6
+    client = MlflowClient(cfg.tracking.uri)
+    parent = client.get_run(result.parent_run_id)
+    assert parent.data.params["family"] == "auto"
+    assert parent.data.params["best_family"] == result.best.family
+    for trial in result.trials:
+        child = client.get_run(trial.run_id)
+        assert child.data.params["family"] == child.data.tags["sweep.family"] == trial.family
+        assert ("numTrees" in child.data.params) == (trial.family == "forest")
+        assert child.info.run_name.split()[1] == trial.family  # t03 forest T2 d4 ...
+    artifacts = {a.path for a in client.list_artifacts(result.parent_run_id, "plots")}
+    assert "plots/parameters.png" in artifacts
+    with pytest.raises(ConfigError, match="cannot resume sweep .* of model=auto as model=dtree"):
+        dtree = compose_cfg(*QUICK, "sweep.resume=" + result.parent_run_id)
+        run_sweep(dtree, spark, Tracker.connect(dtree.tracking))

@@ -1,4 +1,5 @@
-"""sweep.retry: what counts as a passing outage, what as an auth error, and the bounded policy."""
+"""sweep.tracking.retry: what counts as a passing outage, what as an auth error, the bounded
+policy."""
 
 import sqlite3
 
@@ -13,14 +14,14 @@ from mlflow.protos.databricks_pb2 import (
 )
 
 from sweep.errors import EnvironmentProblem
-from sweep.retry import (
+from sweep.tracking.retry import (
     RetryPolicy,
     TrackingUnavailable,
     auth_problem,
     credentials_in_use,
     is_transient,
-    redact,
 )
+from sweep.tracking.uri import redact
 
 
 def http_error(status):

@@ -8,7 +8,7 @@ import pandas as pd
 from mlflow.tracking import MlflowClient
 
 from sweep.runner import run_sweep
-from sweep.tracking import Tracker
+from sweep.tracking.runs import Tracker
 from tests.conftest import QUICK, SMOKE
 
 
@@ -34,7 +34,8 @@ def test_children_carry_exact_spark_params_metrics_and_importances(smoke_sweep):
     _, children = sweep_runs(client, result)
     for child in children:
         params = child.data.params
-        assert set(params) == {"maxDepth", "maxBins", "impurity"}
+        assert set(params) == {"family", "maxDepth", "maxBins", "impurity"}
+        assert params["family"] == child.data.tags["sweep.family"] == "dtree"
         assert params["maxDepth"].isdigit() and params["maxBins"].isdigit()  # ints, not "7.0"
         assert 2 <= int(params["maxDepth"]) <= 8 and 8 <= int(params["maxBins"]) <= 64
         metrics = child.data.metrics
@@ -84,7 +85,7 @@ def test_best_model_is_logged_once_and_scores_raw_rows(smoke_sweep, spark):
     assert parent.data.tags["sweep.best_model_uri"] == result.model_uri
     mlflow.set_tracking_uri(client.tracking_uri)
     model = mlflow.spark.load_model(result.model_uri)
-    from sweep.covtype import synthesize
+    from sweep.data.covtype import synthesize
 
     raw = synthesize(50, seed=9)
     predictions = model.transform(spark.createDataFrame(raw.drop(columns="Cover_Type")))

@@ -10,7 +10,7 @@ from omegaconf import OmegaConf
 from sweep.errors import SweepError
 from sweep.runner import run_sweep
 from sweep.select import select
-from sweep.tracking import Tracker
+from sweep.tracking.runs import Tracker
 from tests.conftest import QUICK, SMOKE
 
 

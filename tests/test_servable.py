@@ -11,7 +11,7 @@ import yaml
 from pyspark.ml import PipelineModel
 
 from sweep import treescore
-from sweep.covtype import FEATURES
+from sweep.data.covtype import FEATURES
 
 pytestmark = pytest.mark.slow
 

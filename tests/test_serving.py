@@ -19,7 +19,7 @@ import mlflow.spark
 import pandas as pd
 import pytest
 
-from sweep.covtype import COLUMNS, FEATURES, synthesize
+from sweep.data.covtype import COLUMNS, FEATURES, synthesize
 
 # The UCI file's first row (label 5, Aspen), as the README's curl example sends it.
 EXAMPLE_ROW = [2596, 51, 3, 258, 0, 510, 221, 232, 148, 6279, 1, 0, 0, 0,

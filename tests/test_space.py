@@ -8,7 +8,7 @@ from sweep.config import ParamSpec
 from sweep.errors import ConfigError
 from sweep.models import dtree, tables
 from sweep.params import pinned, validate_search
-from sweep.space import build_space, to_spark_params
+from sweep.space import SearchSpace, to_spark_params
 
 DTREE = {
     "max_depth": ParamSpec("int", 4, 30),
@@ -68,7 +68,7 @@ def test_valid_specs_pass(name, spec):
 
 def _samples(search, n=200, seed=0):
     rng = np.random.default_rng(seed)
-    space = build_space(search)
+    space = SearchSpace({"dtree": search}, nested=False).hyperopt()
     return [pyll.stochastic.sample(space, rng=rng) for _ in range(n)]
 
 
@@ -133,14 +133,15 @@ def test_a_one_value_choice_is_searched_as_that_value():
 
 
 def test_pinned_parameters_are_no_hyperopt_label_and_resume_checks_their_value(compose_cfg):
-    from sweep.resume import hyperopt_vals
-
     cfg = compose_cfg("+experiment=smoke", "search.max_depth.low=5", "search.max_depth.high=5")
-    assert hyperopt_vals({"maxDepth": 5, "maxBins": 16, "impurity": "gini"}, cfg) == {
-        "max_bins": 16,
-        "impurity": 0,
-    }
-    assert hyperopt_vals({"maxDepth": 6, "maxBins": 16, "impurity": "gini"}, cfg) is None
+    space = SearchSpace.of(cfg)
+    vals = space.vals("dtree", {"maxDepth": 5, "maxBins": 16, "impurity": "gini"}, dtree.PARAMS)
+    assert vals == {"max_bins": 16, "impurity": 0}
+    assert space.labels() == ["max_bins", "impurity"]
+    assert (
+        space.vals("dtree", {"maxDepth": 6, "maxBins": 16, "impurity": "gini"}, dtree.PARAMS)
+        is None
+    )
 
 
 @pytest.mark.parametrize(
@@ -179,3 +180,64 @@ def test_every_searchable_forest_parameter_is_a_random_forest_param(spark):
     estimator = RandomForestClassifier()
     for param in forest.PARAMS.values():
         assert estimator.hasParam(param.spark_name), param.spark_name
+
+
+AUTO = {"dtree": DTREE, "forest": {"num_trees": ParamSpec("int", 2, 4), **DTREE}}
+
+
+def test_auto_nests_each_family_under_a_family_choice_with_its_own_labels():
+    space = SearchSpace(AUTO, nested=True)
+    assert space.labels()[0] == "family" and "forest.num_trees" in space.labels()
+    assert "dtree.max_depth" in space.labels() and "forest.max_depth" in space.labels()
+    rng = np.random.default_rng(0)
+    seen = set()
+    for _ in range(100):
+        chosen, values = space.decode(pyll.stochastic.sample(space.hyperopt(), rng=rng))
+        seen.add(chosen)
+        assert set(values) == set(AUTO[chosen])  # only the chosen family's entries
+        table = tables()[chosen]
+        params = to_spark_params(values, AUTO[chosen], table)
+        assert ("numTrees" in params) == (chosen == "forest")
+    assert seen == {"dtree", "forest"}
+
+
+def test_auto_vals_give_the_family_index_and_prefixed_labels_or_none_outside():
+    space = SearchSpace(AUTO, nested=True)
+    forest = {"numTrees": 3, "maxDepth": 10, "maxBins": 32, "impurity": "entropy"}
+    assert space.vals("forest", forest, tables()["forest"]) == {
+        "family": 1,
+        "forest.num_trees": 3,
+        "forest.max_depth": 10,
+        "forest.max_bins": 32,
+        "forest.impurity": 1,
+    }
+    assert space.vals("forest", {**forest, "numTrees": 9}, tables()["forest"]) is None
+    assert (
+        SearchSpace({"dtree": DTREE}, nested=True).vals("forest", forest, tables()["forest"])
+        is None
+    )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["+search.max_depth={type:int,low:2,high:4}"], r"search.max_depth: model=auto nests"),
+        (["+search.gbt={max_depth:{type:int,low:2,high:4}}"], r"search.gbt: 'gbt' is not a model"),
+        (
+            ["+search.dtree.num_trees={type:int,low:2,high:4}"],
+            r"search.dtree.num_trees: num_trees is a parameter of model=forest, not of model=dtree",
+        ),
+        (["search.forest.max_depth.high=31"], r"search.forest.max_depth.high: 31"),
+        (["~search.dtree", "~search.forest"], r"search: model=auto has no family to search"),
+    ],
+)
+def test_auto_config_errors_name_the_nested_key(compose_cfg, overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        compose_cfg("model=auto", *overrides)
+
+
+def test_auto_composes_every_family_space_nested(compose_cfg):
+    cfg = compose_cfg("+experiment=auto")
+    assert cfg.model.family == "auto" and set(cfg.search) == {"dtree", "forest"}
+    assert cfg.registry.model_name == "covtype-auto"
+    assert cfg.search["forest"]["num_trees"].type == "int"

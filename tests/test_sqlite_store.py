@@ -10,7 +10,7 @@ from pathlib import Path
 
 from mlflow.tracking import MlflowClient
 
-from sweep.sqlite_store import _head, _revision, ensure_schema
+from sweep.tracking.sqlite_store import _head, _revision, ensure_schema
 
 OPEN_AT = """
 import sys, time
@@ -18,7 +18,7 @@ from pathlib import Path
 from mlflow.tracking import MlflowClient
 db, start, name, guarded = Path(sys.argv[1]), float(sys.argv[2]), sys.argv[3], sys.argv[4] == "1"
 if guarded:
-    from sweep.sqlite_store import ensure_schema
+    from sweep.tracking.sqlite_store import ensure_schema
 time.sleep(max(0.0, start - time.time()))
 if guarded:
     ensure_schema(db)

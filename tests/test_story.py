@@ -2,9 +2,7 @@
 
 import pytest
 
-from sweep.objective import TrialRecord
-from sweep.registry import Registration
-from sweep.runner import SweepResult
+from sweep.records import Registration, SweepResult, TrialRecord
 from sweep.story import parent_note, run_link, runs_page, top_table, trial_name, version_note
 
 ORDER = ["maxDepth", "maxBins", "impurity"]

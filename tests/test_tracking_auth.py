@@ -15,7 +15,7 @@ from mlflow.server.auth.client import AuthServiceClient
 from mlflow.tracking import MlflowClient
 
 from sweep.errors import EnvironmentProblem
-from sweep.tracking import Tracker
+from sweep.tracking.runs import Tracker
 from tests.conftest import QUICK
 from tests.services import env_with_bin, mlflow_server
 from tests.test_tracking_server import server_config

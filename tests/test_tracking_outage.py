@@ -16,7 +16,7 @@ from mlflow.tracking import MlflowClient
 
 from sweep.errors import Interrupted
 from sweep.runner import run_sweep
-from sweep.tracking import Tracker
+from sweep.tracking.runs import Tracker
 from tests.conftest import QUICK
 from tests.services import env_with_bin, free_port, mlflow_server
 from tests.test_tracking_server import server_config

@@ -13,9 +13,10 @@ from hydra import compose, initialize_config_dir
 from mlflow.tracking import MlflowClient
 
 from sweep import config
-from sweep.covtype import FEATURES, synthesize
+from sweep.data.covtype import FEATURES, synthesize
+from sweep.models import load_config
 from sweep.runner import run_sweep
-from sweep.tracking import Tracker
+from sweep.tracking.runs import Tracker
 from tests.conftest import CONF_DIR, SMOKE
 from tests.services import mlflow_server, models_serve, postgres
 
@@ -38,7 +39,7 @@ def server_config(url: str, *overrides: str) -> config.SweepConfig:
             overrides=[*SMOKE, "tracking=server", f"tracking.uri={url}", "sweep.progress_bar=false",
                        *overrides],
         )  # fmt: skip
-    return config.load(cfg)
+    return load_config(cfg)
 
 
 @pytest.fixture(scope="module")

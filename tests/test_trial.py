@@ -2,7 +2,7 @@ import pytest
 from pyspark.ml.evaluation import MulticlassClassificationEvaluator
 
 from sweep.config import ModelSettings
-from sweep.covtype import FEATURES
+from sweep.data.covtype import FEATURES
 from sweep.trial import confusion_matrix, metrics_from_confusion, run_trial
 
 
@@ -43,7 +43,7 @@ def test_metrics_of_nothing_is_an_error():
 @pytest.fixture(scope="module")
 def trained(spark, tmp_path_factory):
     from sweep.config import DataSettings
-    from sweep.data import prepared
+    from sweep.data.prepare import prepared
 
     with prepared(spark, DataSettings(source="synthetic", rows=3000), progress=False) as data:
         result = run_trial(

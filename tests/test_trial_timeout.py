@@ -7,7 +7,7 @@ from mlflow.tracking import MlflowClient
 
 from sweep.errors import AllTrialsFailed, TooManyFailures
 from sweep.runner import run_sweep
-from sweep.tracking import Tracker
+from sweep.tracking.runs import Tracker
 from sweep.trial_timeout import TrialTimeout, time_limit
 from tests.conftest import QUICK
 

@@ -1,7 +1,8 @@
 """Owns reaching a tracking store before any run is made: a store that cannot be reached or
 written fails within seconds, before Spark starts; a new SQLite store is created safely
-(`sweep.sqlite_store`); MLflow's own retries and per-run links are turned off for servers, where
-`sweep.retry` is the one policy. Where a SQLite store keeps its artifacts is decided here too.
+(`sweep.tracking.sqlite_store`); MLflow's own retries and per-run links are turned off for
+servers, where `sweep.tracking.retry` is the one policy. Where a SQLite store keeps its artifacts
+is decided here too.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
-from sweep import sqlite_store
 from sweep.errors import EnvironmentProblem
-from sweep.retry import redact
+from sweep.tracking import sqlite_store
+from sweep.tracking.uri import redact
 
 PROBE_TIMEOUT_S = 5.0
 

@@ -94,7 +94,7 @@ def log_model(
     run_id: str, spark_model: Any, signature: ModelSignature, example: pd.DataFrame
 ) -> str:
     """Log on the (active) run `run_id`; returns the model URI (`runs:/<run>/model`)."""
-    import sweep.servable as flavor
+    import sweep.tracking.servable as flavor
 
     info = Model._log_v2(
         artifact_path=ARTIFACT_PATH,

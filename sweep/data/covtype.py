@@ -1,4 +1,5 @@
-"""The Covtype data set: its columns, a strict reader for the UCI file, and a synthetic twin.
+"""The Covtype data set: its columns and feature vector, a strict reader for the UCI file, and a
+synthetic twin.
 
 The reader parses every line itself (no inferSchema, no silent nulls): a row with the wrong
 number of fields, a non-integer field or a label outside 1..7 is an error that names how many
@@ -11,28 +12,30 @@ import hashlib
 
 import numpy as np
 import pandas as pd
+from pyspark.ml.feature import VectorAssembler
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import IntegerType, StructField, StructType
 
+from sweep.data.columns import (  # noqa: F401  (the schema's names, used via covtype)
+    CLASS_NAMES,
+    COLUMNS,
+    FEATURES,
+    FEATURES_COL,
+    LABEL,
+    LABEL_COL,
+    NUMERIC,
+    SOIL,
+    WILDERNESS,
+)
 from sweep.errors import DataError
 
-NUMERIC = [
-    "Elevation", "Aspect", "Slope",
-    "Horizontal_Distance_To_Hydrology", "Vertical_Distance_To_Hydrology",
-    "Horizontal_Distance_To_Roadways", "Hillshade_9am", "Hillshade_Noon", "Hillshade_3pm",
-    "Horizontal_Distance_To_Fire_Points",
-]  # fmt: skip
-WILDERNESS = [f"Wilderness_Area_{i}" for i in range(4)]
-SOIL = [f"Soil_Type_{i}" for i in range(40)]
-FEATURES = NUMERIC + WILDERNESS + SOIL
-LABEL = "Cover_Type"
-COLUMNS = FEATURES + [LABEL]
 SCHEMA = StructType([StructField(c, IntegerType(), nullable=False) for c in COLUMNS])
-CLASS_NAMES = {
-    1: "Spruce/Fir", 2: "Lodgepole Pine", 3: "Ponderosa Pine", 4: "Cottonwood/Willow",
-    5: "Aspen", 6: "Douglas-fir", 7: "Krummholz",
-}  # fmt: skip
+
+
+def assembler() -> VectorAssembler:
+    """The first stage of every logged model: the 54 raw columns → the `features` vector."""
+    return VectorAssembler(inputCols=FEATURES, outputCol=FEATURES_COL)
 
 
 def parse_lines(lines: DataFrame) -> DataFrame:

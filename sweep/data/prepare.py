@@ -15,21 +15,19 @@ from urllib.parse import urlparse
 
 import numpy as np
 import pandas as pd
-from pyspark.ml.feature import VectorAssembler
 from pyspark.ml.functions import vector_to_array
 from pyspark.ml.linalg import VectorUDT
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import DoubleType, StructField, StructType
 
-from sweep import covtype, parquet_cache
 from sweep.config import DataSettings
-from sweep.download import fetch, sha256_of
+from sweep.data import covtype, parquet_cache
+from sweep.data.covtype import FEATURES_COL, LABEL_COL, assembler
+from sweep.data.download import fetch, sha256_of
 from sweep.errors import DataError
 
 log = logging.getLogger(__name__)
-FEATURES_COL = "features"
-LABEL_COL = "label"
 SPLITS = ("train", "validation", "test")
 SPLIT_COL = "split"
 SPLIT_SCHEMA = StructType(
@@ -48,10 +46,6 @@ class PreparedData:
     sha256: str | None
     example: pd.DataFrame  # a few raw rows of the 54 features, int64 (as JSON requests arrive)
     cache: str = "off"  # what the Parquet cache did: off, read, stored, rebuilt: <why>
-
-
-def assembler() -> VectorAssembler:
-    return VectorAssembler(inputCols=covtype.FEATURES, outputCol=FEATURES_COL)
 
 
 def local_path(cfg: DataSettings) -> Path | None:

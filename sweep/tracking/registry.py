@@ -17,11 +17,17 @@ import logging
 import subprocess
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from sweep import run_keys
 from sweep.config import RegistrySettings
+from sweep.records import Registration
+
+if TYPE_CHECKING:
+    from sweep.tracking.runs import Tracker
 
 log = logging.getLogger(__name__)
 SETTLE_CHECKS = 2
@@ -46,16 +52,6 @@ class Candidate:
         return self.test_metrics[self.metric]
 
 
-@dataclass(frozen=True)
-class Registration:
-    name: str
-    version: int
-    alias: str
-    promoted: bool
-    reason: str
-    champion_version: int | None  # the champion before this registration
-
-
 def decide(promote: str, metric: str, new: float, champion: float | None) -> tuple[bool, str]:
     """Pure: whether the new version takes the alias, and the sentence that says why."""
     if champion is None:
@@ -67,10 +63,11 @@ def decide(promote: str, metric: str, new: float, champion: float | None) -> tup
     return False, f"test {metric} {new:.4f} < champion's {champion:.4f}; champion kept"
 
 
-def register(client: MlflowClient, cfg: RegistrySettings, c: Candidate) -> Registration:
+def register(tracker: Tracker, cfg: RegistrySettings, c: Candidate) -> Registration:
+    client = tracker.client
     _ensure_model(client, cfg.model_name)
     champion = _champion(client, cfg.model_name, cfg.alias)
-    champion_value = _tag_float(champion, f"test_{c.metric}") if champion else None
+    champion_value = _tag_float(champion, f"{run_keys.TEST}{c.metric}") if champion else None
     if champion is not None and champion_value is None and cfg.promote != "always":
         promoted, reason = (
             False,
@@ -86,8 +83,8 @@ def register(client: MlflowClient, cfg: RegistrySettings, c: Candidate) -> Regis
         "child_run_id": c.child_run_id,
         "metric": c.metric,
         f"validation_{c.metric}": f"{c.validation_value:.6f}",
-        **{f"test_{k}": f"{v:.6f}" for k, v in c.test_metrics.items()},
-        "data_sha256": c.data_sha256 or "unknown",
+        **{f"{run_keys.TEST}{k}": f"{v:.6f}" for k, v in c.test_metrics.items()},
+        run_keys.DATA_SHA256: c.data_sha256 or "unknown",
         "promotion": ("promoted: " if promoted else "not promoted: ") + reason,
     }
     commit = git_commit()
@@ -138,7 +135,7 @@ def settle(client: MlflowClient, name: str, alias: str, metric: str, since: int)
             for v in client.search_model_versions(f"name = '{name}'")
             if int(v.version) > since
             and v.tags.get("promotion", "").startswith("promoted")
-            and (value := _tag_float(v, f"test_{metric}")) is not None
+            and (value := _tag_float(v, f"{run_keys.TEST}{metric}")) is not None
         ]
         best = max(contenders)[1]
         holder = _champion(client, name, alias)

@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import urlparse, urlunparse
 
 import requests
 from mlflow.exceptions import MlflowException
@@ -41,15 +40,6 @@ class TrackingUnavailable(EnvironmentProblem):
             fix="Start the server again, then resume with the same command plus "
             f"sweep.resume={parent_run_id}",
         )
-
-
-def redact(uri: str) -> str:
-    """http://user:secret@host:5000 → http://***@host:5000: credentials never reach a message."""
-    parsed = urlparse(uri)
-    if not (parsed.username or parsed.password):
-        return uri
-    host = parsed.netloc.rsplit("@", 1)[1]
-    return urlunparse(parsed._replace(netloc=f"***@{host}"))
 
 
 def http_status(exc: BaseException) -> int | None:

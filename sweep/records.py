@@ -1,0 +1,71 @@
+"""Owns the records a sweep produces, as plain data: a trial, a registration, the whole sweep, a
+confusion matrix and the metric names. No Spark, no MLflow: the plots, the report and the story
+read these without importing what made them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+METRICS = ("accuracy", "f1", "weightedPrecision", "weightedRecall")  # what every trial reports
+Confusion = dict[tuple[int, int], int]  # (true label, predicted label) → count
+
+
+@dataclass
+class TrialRecord:
+    number: int
+    run_id: str
+    status: str  # "running", then "ok" or "fail" ("running" stays if the sweep is killed)
+    params: dict[str, Any]
+    metrics: dict[str, float] = field(default_factory=dict)
+    fit_seconds: float = 0.0
+    eval_seconds: float = 0.0
+    error: str | None = None
+    model_uri: str | None = None
+    name: str = ""  # the child run's name (see sweep.story.trial_name)
+    family: str = ""  # the model family it fitted (model=auto mixes them)
+
+
+@dataclass(frozen=True)
+class Registration:
+    name: str
+    version: int
+    alias: str
+    promoted: bool
+    reason: str
+    champion_version: int | None  # the champion before this registration
+
+
+def params_line(trial: TrialRecord) -> str:
+    """`family=forest, numTrees=14, …`; trials from before families show their params only."""
+    shown = {"family": trial.family, **trial.params} if trial.family else trial.params
+    return ", ".join(f"{k}={v}" for k, v in shown.items())
+
+
+def table_columns(trials: list[TrialRecord]) -> tuple[bool, list[str]]:
+    """For a table of trials: whether they mix families (a `family` column), and every Spark
+    parameter any of them has, in first-seen order (a parameter another family lacks: `-`)."""
+    mixed = len({t.family for t in trials}) > 1
+    return mixed, list(dict.fromkeys(k for t in trials for k in t.params))
+
+
+@dataclass
+class SweepResult:
+    parent_run_id: str
+    experiment_id: str
+    tracking_uri: str
+    metric: str
+    trials: list[TrialRecord]
+    best: TrialRecord
+    test_metrics: dict[str, float]
+    model_uri: str | None
+    data_counts: dict[str, int]
+    wall_seconds: float
+    prepare_seconds: float
+    registration: Registration | None = None
+    end_reason: str = "max_evals"  # or timeout, early_stop
+
+    @property
+    def finished(self) -> list[TrialRecord]:
+        return [t for t in self.trials if t.status == "ok"]
