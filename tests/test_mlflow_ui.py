@@ -166,7 +166,7 @@ def test_parent_description_tells_the_outcome(page, ui, smoke_sweep, shots):
     cfg, result, _ = smoke_sweep
     url = f"{ui}/#/experiments/{result.experiment_id}/runs/{result.parent_run_id}{RUNS_VIEW}"
     open_page(page, url, "best parameters")
-    best = ", ".join(f"{k}={v}" for k, v in result.best.params.items())
+    best = ", ".join(f"{k}={v}" for k, v in {"family": "dtree", **result.best.params}.items())
     page.get_by_text(f"best parameters: {best}").wait_for()
     page.get_by_text(f"Top {min(5, len(result.trials))} of").wait_for()
     assert page.get_by_role("link", name=result.best.name).count() >= 1

@@ -139,7 +139,7 @@ def test_the_ui_story_reads_back_through_mlflows_api(smoke_sweep):
         name = f"t{number:02d} d{p['maxDepth']} b{p['maxBins']} {p['impurity']}"
         assert child.info.run_name == name
     note = parent.data.tags["mlflow.note.content"]
-    best = ", ".join(f"{k}={v}" for k, v in result.best.params.items())
+    best = ", ".join(f"{k}={v}" for k, v in {"family": "dtree", **result.best.params}.items())
     assert f"best parameters: {best}" in note and "| trial | validation accuracy |" in note
     assert f"{result.registration.name} v{result.registration.version}" in note
     assert "ended by max_evals" in note
