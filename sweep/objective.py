@@ -79,14 +79,10 @@ class Objective:
         name = trial_name(number, params, self.cfg.sweep.max_evals, order, family=shown)
         record = None
         try:
-            with self.tracker.child(self.parent_id, number, name) as run_id:
+            tags = {run_keys.FAMILY_TAG: chosen}
+            with self.tracker.child(self.parent_id, number, name, tags) as run_id:
                 record = TrialRecord(number, run_id, "running", params, name=name, family=chosen)
                 self.records.append(record)
-                self.tracker.log(
-                    run_id,
-                    params={run_keys.FAMILY: chosen, **params},
-                    tags={run_keys.FAMILY_TAG: chosen},
-                )
                 try:
                     with time_limit(self.spark, self.cfg.sweep.trial_timeout_s, f"trial-{number}"):
                         result = run_trial(
@@ -95,7 +91,7 @@ class Objective:
                 except Exception:
                     self.stop.raise_if_requested()  # cancelled by a signal: KILLED, not FAILED
                     raise
-                record.model_uri = self._log_result(run_id, result)
+                record.model_uri = self._log_result(record, result)
         except Exception as exc:  # contained: the child is FAILED, the sweep goes on
             # No child run, or no server to log to: not the trial's fault, so not contained.
             if record is None or isinstance(exc, TrackingUnavailable):
@@ -114,6 +110,7 @@ class Objective:
     def _failed(self, record: TrialRecord, exc: Exception) -> dict[str, Any]:
         record.status = "fail"
         record.error = one_line(exc)
+        self.tracker.log(record.run_id, params=self._params(record))
         self.tracker.log_text(record.run_id, traceback.format_exc(), "error.txt")
         log.warning("Trial %d failed: %s", record.number, record.error)
         if self.on_trial:
@@ -130,8 +127,14 @@ class Objective:
             )
         return {"status": STATUS_FAIL, "error": record.error}
 
-    def _log_result(self, run_id: str, result: TrialResult) -> str | None:
-        self.tracker.log(run_id, metrics={
+    def _params(self, record: TrialRecord) -> dict[str, Any]:
+        return {run_keys.FAMILY: record.family, **record.params}
+
+    def _log_result(self, record: TrialRecord, result: TrialResult) -> str | None:
+        """Everything a finished trial says, in one write: its params (the family and Spark's
+        values), its metrics and what the family says about the model; then its importances."""
+        run_id = record.run_id
+        self.tracker.log(run_id, params=self._params(record), metrics={
             **result.metrics,
             run_keys.FIT_SECONDS: result.fit_seconds,
             run_keys.EVAL_SECONDS: result.eval_seconds,

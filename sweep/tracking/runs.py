@@ -43,6 +43,7 @@ class Tracker(ValueWriter, ArtifactWriter):
     # What every run this tracker creates carries: source tags, and the data as dataset inputs.
     run_tags: dict[str, str] = field(default_factory=dict)
     inputs: list[DataInput] = field(default_factory=list)
+    reopened: set[str] = field(default_factory=set)  # runs that may hold params already
 
     @classmethod
     def connect(cls, cfg: TrackingSettings, parent_run_id: str | None = None) -> Tracker:
@@ -79,6 +80,7 @@ class Tracker(ValueWriter, ArtifactWriter):
             ).info.run_id
         else:  # resumed (it may have ended KILLED) or made by `mlflow run`: running again
             # (its source tags stay: `mlflow run` wrote its own)
+            self.reopened.add(run_id)
             self.log(run_id, tags=tags)
             self.client.update_run(run_id, status=RunStatus.to_string(RunStatus.RUNNING))
         status = RunStatus.to_string(RunStatus.FAILED)
@@ -129,10 +131,18 @@ class Tracker(ValueWriter, ArtifactWriter):
                 raise
             raise exc.resumable(run_id) from exc.__cause__
 
-    def child(self, parent_id: str, trial: int, name: str | None = None) -> Any:
+    def child(
+        self, parent_id: str, trial: int, name: str | None = None, tags: Mapping[str, str] = ()
+    ) -> Any:
+        """A trial's run under `parent_id`, created with its tags in the same call."""
         return self.run(
             name or f"trial-{trial:03d}",
-            {MLFLOW_PARENT_RUN_ID: parent_id, run_keys.ROLE: "trial", run_keys.TRIAL: str(trial)},
+            {
+                MLFLOW_PARENT_RUN_ID: parent_id,
+                run_keys.ROLE: "trial",
+                run_keys.TRIAL: str(trial),
+                **dict(tags),
+            },
         )
 
     def end(self, run_id: str, status: str, reason: str) -> None:

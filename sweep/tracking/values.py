@@ -18,6 +18,7 @@ class ValueWriter:
     """The value half of `Tracker`: needs its `client`."""
 
     client: MlflowClient
+    reopened: set[str]
 
     def log(
         self,
@@ -27,10 +28,11 @@ class ValueWriter:
         tags: Mapping[str, Any] = (),
         step: int = 0,
     ) -> None:
-        """Log in one batch, metrics at `step`. MLflow params cannot change; a resumed sweep's
-        changed value (a larger max_evals, a new best) goes to the tag `updated.<param>` instead."""
+        """Log in one call, metrics at `step`. MLflow params cannot change: on a reopened run (a
+        resumed sweep's parent) a changed value (a larger max_evals, a new best) goes to the tag
+        `updated.<param>` instead; a run this process created is not read back first."""
         params, tags = {k: str(v) for k, v in dict(params).items()}, dict(tags)
-        if params:
+        if params and run_id in self.reopened:
             existing = self.client.get_run(run_id).data.params
             for key in [k for k, v in params.items() if existing.get(k, v) != v]:
                 tags[f"{run_keys.UPDATED}{key}"] = params.pop(key)
