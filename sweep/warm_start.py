@@ -186,7 +186,7 @@ def note_data(prior: Prior, sha256: str | None) -> None:
     if prior.data_sha256 not in (None, "unknown") and prior.data_sha256 != (sha256 or "unknown"):
         log.info(
             "Warm start: sweep %s ran on other data (sha256 %s, this sweep's %s); its trials "
-            "guide TPE but are not compared with this sweep's",
+            "guide TPE, the winner is one of this sweep's own",
             prior.run_id,
             prior.data_sha256,
             sha256,
