@@ -224,9 +224,11 @@ def test_refused_priors_fail_before_the_data_and_any_run(compose_cfg, spark, tra
         run_sweep(cfg, spark, Tracker.connect(cfg.tracking))
     assert runs() == before
 
-    # `last`: the newest dtree sweep of this experiment, the forest's notwithstanding.
-    cfg = compose_cfg(*QUICK, "sweep.max_evals=1", "sweep.warm_start=last")
+    # `last`: the newest dtree sweep of this experiment, the forest's notwithstanding; with
+    # parallel trials too, the budget is this sweep's own.
+    cfg = compose_cfg(*QUICK, "sweep.max_evals=2", "sweep.warm_start=last", "sweep.parallelism=2")
     last = run_sweep(cfg, spark, Tracker.connect(cfg.tracking))
+    assert len(children(client, last.parent_run_id)) == 2 == len(last.trials)
     params = client.get_run(last.parent_run_id).data.params
     assert params[run_keys.WARM_START_RUN_ID] == prior.parent_run_id
     assert params[run_keys.WARM_START_TRIALS] == "2"
