@@ -17,6 +17,10 @@ Parts (all by default; `--parts` runs some and keeps the others' earlier results
             mlflow.pyspark.ml.autolog
   forest    `python -m sweep +experiment=forest` (issue 11) for each --forest-seeds seed with
             --forest-evals evals; best validation accuracy, wall time and peak memory
+  warm_start  a --warm-evals full-data dtree sweep warm-started (sweep.warm_start) from a
+            --warm-prior-evals sweep on the 100k sample (--warm-prior), against a cold sweep with
+            the same evals and seed; best validation accuracy and wall time of each; one SQLite
+            store for the three, so the warm sweep finds its prior
   scoring   the JVM-free scorer (issue 13) against the Spark pyfunc on a full-data depth-30
             tree: export cost, agreement on the test split, in-process and server latency,
             seconds to /ping (bench/scoring.py)
@@ -50,6 +54,10 @@ SEEDS = (0, 1, 2)
 QUALITY_EVALS = 30
 COMPARE_EVALS = 10
 FOREST_EVALS = 10  # conf/experiment/forest.yaml's
+WARM_EVALS = 10  # the full-data sweeps of part warm_start, cold and warm
+WARM_PRIOR_EVALS = 25  # the prior on the 100k sample: conf/experiment/dtree.yaml's
+WARM_SEED = 0
+SAMPLE_NAME = "covtype-sample100k.data.gz"  # beside --data, as in ../shared/data/covtype/
 TVS_IMPURITIES = ["gini", "entropy"]  # × compare_evals / 2 depths from 6 to 30: a grid as large
 WARM_UP = {"maxDepth": 5, "maxBins": 32, "impurity": "gini"}
 KNOB_PARAMS = {"maxDepth": 20, "maxBins": 300, "impurity": "entropy"}
@@ -69,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         "tvs": tvs,
         "scoring": scoring,
         "forest": forest,
+        "warm_start": warm_start,
     }
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--data", required=True, type=Path, help="a Covtype file (.data.gz)")
@@ -82,10 +91,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--forest-seeds", type=int, nargs="+", default=[0], help="forest seeds")
     ap.add_argument("--forest-evals", type=int, default=FOREST_EVALS, help="forest evals per seed")
+    ap.add_argument(
+        "--warm-prior",
+        type=Path,
+        help=f"warm_start's prior data (default: {SAMPLE_NAME} beside --data)",
+    )
+    ap.add_argument("--warm-evals", type=int, default=WARM_EVALS, help="warm_start: evals of each")
+    ap.add_argument(
+        "--warm-prior-evals", type=int, default=WARM_PRIOR_EVALS, help="warm_start: prior's evals"
+    )
     args = ap.parse_args(argv)
     args.data = args.data.resolve()
     if not args.data.is_file():
         ap.error(f"--data: {args.data} is not a file")
+    args.warm_prior = (args.warm_prior or args.data.parent / SAMPLE_NAME).resolve()
+    if "warm_start" in args.parts and not args.warm_prior.is_file():
+        ap.error(f"--warm-prior: {args.warm_prior} is not a file")
     json_path = args.report.with_suffix(".json")
     results = json.loads(json_path.read_text()) if json_path.exists() else {}
     results["machine"] = machine()
@@ -145,6 +166,36 @@ def forest(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     return {"evals": args.forest_evals, "runs": runs}
 
 
+def warm_start(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """The prior on the sample, then the cold and the warm sweep on --data, in one store. The
+    cold sweep runs first and parses --data; the warm one reads the Parquet cache, so compare
+    their search seconds (process minus preparation) as well as their process seconds."""
+    store = work / "mlflow.db"
+    common = ("+experiment=dtree", f"sweep.seed={WARM_SEED}", f"data.cache_dir={work / 'cache'}")
+    prior = cli_sweep(
+        work / "prior",
+        True,
+        *common,
+        f"data.path={args.warm_prior}",
+        f"sweep.max_evals={args.warm_prior_evals}",
+        store=store,
+    )
+    full = (*common, f"data.path={args.data}", f"sweep.max_evals={args.warm_evals}")
+    cold = cli_sweep(work / "cold", True, *full, store=store)
+    warm = cli_sweep(
+        work / "warm", True, *full, f"sweep.warm_start={prior['parent_run_id']}", store=store
+    )
+    return {
+        "evals": args.warm_evals,
+        "prior_evals": args.warm_prior_evals,
+        "seed": WARM_SEED,
+        "prior_data": args.warm_prior.name,
+        "prior": prior,
+        "cold": cold,
+        "warm": warm,
+    }
+
+
 def prep(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     cheap = ("search.max_depth.low=2", "search.max_depth.high=3", "sweep.max_evals=1")
     runs = {}
@@ -162,15 +213,17 @@ def prep(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     return runs
 
 
-def cli_sweep(work: Path, reuse: bool, *overrides: str) -> dict[str, Any]:
-    """Run `python -m sweep` in a fresh process with its own SQLite store; its wall time, the
-    peak resident memory of its process tree, and the parent run's figures (also kept in
-    work/result.json, which `reuse` returns instead of running again)."""
+def cli_sweep(
+    work: Path, reuse: bool, *overrides: str, store: Path | None = None
+) -> dict[str, Any]:
+    """Run `python -m sweep` in a fresh process with its own SQLite store (or `store`, shared);
+    its wall time, the peak resident memory of its process tree, and the parent run's figures
+    (also kept in work/result.json, which `reuse` returns instead of running again)."""
     done = work / "result.json"
     if reuse and done.exists():
         return json.loads(done.read_text())
     work.mkdir(parents=True, exist_ok=True)
-    uri = f"sqlite:///{work / 'mlflow.db'}"
+    uri = f"sqlite:///{store or work / 'mlflow.db'}"
     cmd = [sys.executable, "-m", "sweep", *overrides, f"tracking.uri={uri}"]
     cmd.append("sweep.progress_bar=false")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -194,6 +247,8 @@ def summarize(uri: str, overrides: list[str], wall: float, peak: dict[str, Any])
     metrics = parent.data.metrics
     return {
         "overrides": overrides,
+        "parent_run_id": parent.info.run_id,
+        "warm_start_trials": int(parent.data.params.get("warm_start_trials", 0)),
         "process_seconds": wall,
         "prepare_seconds": metrics["prepare_seconds"],
         "best_validation_accuracy": metrics["best_accuracy"],
@@ -210,7 +265,10 @@ def parent_run(uri: str):
 
     client = MlflowClient(uri)
     experiments = [e.experiment_id for e in client.search_experiments()]
-    return client.search_runs(experiments, "tags.`sweep.role` = 'parent'")[0]
+    # The newest: in a shared store (part warm_start), the sweep that just ran.
+    return client.search_runs(
+        experiments, "tags.`sweep.role` = 'parent'", order_by=["attributes.start_time DESC"]
+    )[0]
 
 
 @contextmanager

@@ -42,6 +42,8 @@ class SweepSettings:
     early_stop_rounds: int | None = None  # stop when the best has not improved for this many
     resume: str | None = None  # a parent run id, or "last"
     resume_force: bool = False  # resume even if the search space or data changed
+    # A parent run id, or "last": seed TPE with that sweep's finished trials (sweep.warm_start)
+    warm_start: str | None = None
     parallelism: int = 1  # trials at once (driver threads, FAIR pools); 1 is deterministic
 
 
@@ -194,6 +196,12 @@ def validate(cfg: SweepConfig) -> None:
         "sweep.max_failures",
         s.max_failures,
         "an integer >= 0, or null for no limit",
+    )
+    _check(
+        s.warm_start is None or bool(s.warm_start.strip()),
+        "sweep.warm_start",
+        s.warm_start,
+        "a sweep's parent run id, or last",
     )
     _check(s.parallelism >= 1, "sweep.parallelism", s.parallelism, "an integer >= 1")
     _check(

@@ -25,6 +25,7 @@ from sweep.tracking.uri import redact
 
 if TYPE_CHECKING:  # the runner imports this module
     from sweep.records import SweepResult
+    from sweep.warm_start import Prior
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,14 @@ def register_winner(
     return registration
 
 
-def log_setup(cfg: SweepConfig, data: PreparedData, tracker: Tracker, parent_id: str) -> None:
+def log_setup(
+    cfg: SweepConfig,
+    data: PreparedData,
+    tracker: Tracker,
+    parent_id: str,
+    prior: Prior | None = None,
+) -> None:
+    """`prior`: the warm start's, recorded as the params `warm_start_run_id`/`_trials`."""
     space = SearchSpace.of(cfg)
     recorded = OmegaConf.structured(cfg)
     recorded.tracking.uri = redact(cfg.tracking.uri)  # a password in the URI stays out of MLflow
@@ -81,6 +89,7 @@ def log_setup(cfg: SweepConfig, data: PreparedData, tracker: Tracker, parent_id:
             "data_source": data.source,
             run_keys.DATA_SHA256: data.sha256 or "unknown",
             **{f"rows_{k}": v for k, v in data.counts.items()},
+            **(prior.params() if prior else {}),
         },
         tags={
             run_keys.SEARCH_SPACE: space.tag(),

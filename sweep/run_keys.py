@@ -30,5 +30,7 @@ EVAL_SECONDS = "eval_seconds"
 # Params on the parent run
 FAMILY = "family"  # the model family (dtree|forest|auto); resume refuses another; on children too
 DATA_SHA256 = "data_sha256"
+WARM_START_RUN_ID = "warm_start_run_id"  # the sweep whose trials seeded TPE (sweep.warm_start)
+WARM_START_TRIALS = "warm_start_trials"  # how many of its trials did (inside this search space)
 BEST = "best_"  # + the winner's Spark parameter or validation metric
 TEST = "test_"  # + the winner's metric on the test split

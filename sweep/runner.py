@@ -17,7 +17,7 @@ from hyperopt import Trials, fmin, tpe
 from hyperopt.exceptions import AllTrialsFailed as HyperoptAllTrialsFailed
 from pyspark.sql import SparkSession
 
-from sweep import parent_run, run_keys
+from sweep import parent_run, run_keys, warm_start
 from sweep.config import SweepConfig
 from sweep.data.prepare import PreparedData, prepared
 from sweep.errors import AllTrialsFailed, Interrupted, TooManyFailures
@@ -43,6 +43,7 @@ def run_sweep(
     """The whole sweep; `stop` (set by a signal, see sweep.interrupts) ends it KILLED."""
     started = time.perf_counter()
     stop = stop or StopRequest()
+    prior = warm_start.find_prior(tracker, cfg)  # refused before the data and any run
     with prepared(spark, cfg.data, progress=cfg.sweep.progress_bar) as data:
         stop.raise_if_requested()  # a signal during the preparation: no parent run at all
         prepare_seconds = time.perf_counter() - started
@@ -50,14 +51,18 @@ def run_sweep(
         resume_id = history.parent_run_id if history else None
         if history:  # a sweep resumed by id goes on in its parent's experiment
             tracker.experiment_id = history.experiment_id
+        if prior:
+            warm_start.note_data(prior, data.sha256)
         parent_run.describe_runs(cfg, data, tracker)
         with tracker.parent(cfg.sweep.run_name, resume=resume_id) as parent_id:
-            parent_run.log_setup(cfg, data, tracker, parent_id)
+            parent_run.log_setup(cfg, data, tracker, parent_id, prior)
             first = history.next_number if history else 0
             earlier = history.finished if history else []
             progress = _progress(cfg, tracker, parent_id, earlier)
             objective = Objective(cfg, data, tracker, parent_id, stop, first, on_trial=progress)
             trials = history.trials if history else Trials()
+            if prior:  # its trials first, then a resumed sweep's own
+                trials = warm_start.seeded_trials(prior, earlier, cfg)
             end_reason = _search(cfg, objective, trials, earlier, progress)
             best, result = _winner(cfg, data, objective, earlier)
             test_confusion = confusion_matrix(result.fitted, data.test)
@@ -115,16 +120,24 @@ def _search(
     if s.early_stop_rounds:
 
         def early_stop(trials: Trials, *_: Any) -> tuple[bool, list]:
-            losses = [t["result"]["loss"] for t in trials.trials if t["result"]["status"] == "ok"]
+            losses = [
+                t["result"]["loss"]
+                for t in trials.trials
+                if t["result"]["status"] == "ok" and not warm_start.is_prior(t)
+            ]
             return stalled(losses, s.early_stop_rounds), []
 
     done_before = len(trials.trials)
     # max_evals counts every finished earlier trial, also those a forced resume's new space
-    # leaves out of TPE's history (`trials` holds only the ones inside it).
+    # leaves out of TPE's history (`trials` holds only the ones inside it), and no prior trial
+    # of a warm start (in `trials` too).
     budget = done_before + max(0, s.max_evals - len(earlier))
     algo = partial(tpe.suggest, n_startup_jobs=s.n_startup_jobs)
     # A resumed sweep draws from a different stream, or it would repeat its first trials.
     rstate = np.random.default_rng([s.seed, done_before] if done_before else s.seed)
+    bar = progress.bar if progress and s.progress_bar else None
+    if bar:
+        bar = warm_start.own_progress(bar, warm_start.prior_count(trials))
     try:
         if s.parallelism > 1:
             fmin_threads(
@@ -138,7 +151,7 @@ def _search(
                 spark=objective.data.train.sparkSession.sparkContext,
                 timeout=s.timeout_s,
                 early_stop=early_stop,
-                progress=progress.bar if progress and s.progress_bar else None,
+                progress=bar,
             )
         else:
             fmin(
@@ -150,7 +163,7 @@ def _search(
                 rstate=rstate,
                 timeout=s.timeout_s,
                 early_stop_fn=early_stop,
-                show_progressbar=progress.bar if progress and s.progress_bar else s.progress_bar,
+                show_progressbar=bar or s.progress_bar,
             )
     except HyperoptAllTrialsFailed:
         pass  # raised by fmin's final argmin; ours below says which trial failed and why
