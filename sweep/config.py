@@ -22,6 +22,17 @@ METRICS = ("accuracy", "f1")
 LOG_MODELS = ("best", "all", "none")
 PROMOTE = ("if_better", "always")
 DATA_SOURCES = ("covtype", "synthetic")
+SCHEDULERS = ("none", "halving")
+
+
+@dataclass
+class FidelitySettings:
+    """Successive halving over the training fraction (sweep.scheduler=halving, see
+    sweep.halving): rungs at fractions eta^-k of the training split, the smallest not below
+    min_fraction; the best 1/eta of a rung move up."""
+
+    min_fraction: float = 0.1
+    eta: int = 3
 
 
 @dataclass
@@ -41,6 +52,8 @@ class SweepSettings:
     resume: str | None = None  # a parent run id, or "last"
     resume_force: bool = False  # resume even if the search space or data changed
     parallelism: int = 1  # trials at once (driver threads, FAIR pools); 1 is deterministic
+    scheduler: str = "none"  # or "halving": fit on seeded fractions first, promote the best
+    fidelity: FidelitySettings = field(default_factory=FidelitySettings)
 
 
 @dataclass
@@ -199,6 +212,13 @@ def validate(cfg: SweepConfig) -> None:
         s.early_stop_rounds,
         "an integer >= 1, or null",
     )
+    _check(
+        s.scheduler in SCHEDULERS, "sweep.scheduler", s.scheduler, f"one of {', '.join(SCHEDULERS)}"
+    )
+    if s.scheduler == "halving":
+        from sweep.halving import validate_fidelity  # pure; the schedule owns its own rules
+
+        validate_fidelity(s.fidelity.min_fraction, s.fidelity.eta)
     d = cfg.data
     _check(d.source in DATA_SOURCES, "data.source", d.source, f"one of {', '.join(DATA_SOURCES)}")
     _check(d.rows >= 100, "data.rows", d.rows, "an integer >= 100")

@@ -11,7 +11,9 @@ from typing import Any
 
 import pandas as pd
 from hyperopt import STATUS_FAIL, STATUS_OK
+from pyspark.sql import DataFrame
 
+from sweep import run_keys
 from sweep.config import SweepConfig
 from sweep.data import PreparedData
 from sweep.errors import TooManyFailures, one_line
@@ -39,6 +41,21 @@ class TrialRecord:
     error: str | None = None
     model_uri: str | None = None
     name: str = ""  # the child run's name (see sweep.story.trial_name)
+    # sweep.scheduler=halving: the share of the training split fitted on, its rung, and the
+    # configuration (TPE point) it belongs to. Only fits on 1.0 can be the winner.
+    train_fraction: float = 1.0
+    rung: int | None = None
+    config: int | None = None
+
+
+@dataclass(frozen=True)
+class Fidelity:
+    """What sweep.halving hands the objective for one fit: a rung's sample of the training split."""
+
+    rung: int
+    fraction: float
+    config: int
+    train: DataFrame
 
 
 def stalled(losses: list[float], rounds: int) -> bool:
@@ -79,7 +96,8 @@ class Objective:
     def failed(self) -> list[TrialRecord]:
         return [r for r in self.records if r.status == "fail"]
 
-    def __call__(self, point: dict[str, Any]) -> dict[str, Any]:
+    def __call__(self, point: dict[str, Any], fidelity: Fidelity | None = None) -> dict[str, Any]:
+        """`fidelity` (sweep.halving): fit on that sample instead of the whole training split."""
         self.stop.raise_if_requested()
         with self.lock:  # sweep.parallelism > 1 calls this from several threads
             number, self.next_number = self.next_number, self.next_number + 1
@@ -87,17 +105,21 @@ class Objective:
         params = to_spark_params(point, self.cfg.search, table)
         order = [table[n].spark_name for n in self.cfg.search]
         name = trial_name(number, params, self.cfg.sweep.max_evals, order)
+        if fidelity:
+            name += f" c{fidelity.config} r{fidelity.rung}"
         record = None
         try:
             with self.tracker.child(self.parent_id, number, name) as run_id:
                 record = TrialRecord(number, run_id, "running", params, name=name)
                 self.records.append(record)
-                self.tracker.log(run_id, params=params)
+                if fidelity:
+                    self._log_fidelity(record, fidelity)
+                else:
+                    self.tracker.log(run_id, params=params)
+                train = fidelity.train if fidelity else self.data.train
                 try:
                     with time_limit(self.spark, self.cfg.sweep.trial_timeout_s, f"trial-{number}"):
-                        result = run_trial(
-                            self.data.train, self.data.validation, params, self.cfg.model
-                        )
+                        result = run_trial(train, self.data.validation, params, self.cfg.model)
                 except Exception:
                     self.stop.raise_if_requested()  # cancelled by a signal: KILLED, not FAILED
                     raise
@@ -110,12 +132,26 @@ class Objective:
         record.status, record.metrics = "ok", result.metrics
         record.fit_seconds, record.eval_seconds = result.fit_seconds, result.eval_seconds
         score = result.metrics[self.cfg.sweep.metric]
-        with self.lock:
-            if self.best is None or score > self.best[0].metrics[self.cfg.sweep.metric]:
+        with self.lock:  # a fit on part of the training data cannot be the winner
+            best = self.best[0].metrics[self.cfg.sweep.metric] if self.best else None
+            if record.train_fraction == 1.0 and (best is None or score > best):
                 self.best = (record, result)
         if self.on_trial:
             self.on_trial(record)
         return {"status": STATUS_OK, "loss": -score, "run_id": run_id}
+
+    def _log_fidelity(self, record: TrialRecord, fidelity: Fidelity) -> None:
+        record.rung, record.config = fidelity.rung, fidelity.config
+        record.train_fraction = fidelity.fraction
+        self.tracker.log(
+            record.run_id,
+            params={
+                **record.params,
+                run_keys.RUNG: fidelity.rung,
+                run_keys.TRAIN_FRACTION: fidelity.fraction,
+            },
+            tags={run_keys.CONFIG: fidelity.config},
+        )
 
     def _failed(self, record: TrialRecord, exc: Exception) -> dict[str, Any]:
         record.status = "fail"

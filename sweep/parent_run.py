@@ -26,6 +26,7 @@ from sweep.tracking import Tracker
 from sweep.trial import Confusion
 
 if TYPE_CHECKING:  # the runner imports this module
+    from sweep.objective import TrialRecord
     from sweep.runner import SweepResult
 
 log = logging.getLogger(__name__)
@@ -119,6 +120,10 @@ def log_plots(
         tracker.log_figure(s.parent_run_id, figure, path)
 
 
+def _fidelity(t: TrialRecord) -> dict[str, float]:
+    return {"rung": t.rung, "train_fraction": t.train_fraction}  # sweep.scheduler=halving
+
+
 def log_outcome(tracker: Tracker, s: SweepResult) -> None:
     table = pd.DataFrame(
         [
@@ -127,6 +132,7 @@ def log_outcome(tracker: Tracker, s: SweepResult) -> None:
                 "run_id": t.run_id,
                 "status": t.status,
                 **t.params,
+                **(_fidelity(t) if t.rung is not None else {}),
                 **t.metrics,
                 "fit_seconds": t.fit_seconds,
                 "error": t.error or "",

@@ -18,7 +18,7 @@ from hyperopt import Trials, fmin, tpe
 from hyperopt.exceptions import AllTrialsFailed as HyperoptAllTrialsFailed
 from pyspark.sql import SparkSession
 
-from sweep import parent_run, run_keys
+from sweep import halving_resume, halving_search, parent_run, run_keys
 from sweep.config import SweepConfig
 from sweep.data import PreparedData, prepared
 from sweep.errors import AllTrialsFailed, Interrupted, TooManyFailures
@@ -27,7 +27,7 @@ from sweep.objective import Objective, TrialRecord, stalled
 from sweep.parallel import fmin_threads
 from sweep.progress import Progress
 from sweep.registry import Registration
-from sweep.resume import load_history
+from sweep.resume import History, load_history
 from sweep.space import build_space
 from sweep.story import best_so_far_key
 from sweep.tracking import Tracker
@@ -69,7 +69,7 @@ def run_sweep(
     with prepared(spark, cfg.data, progress=cfg.sweep.progress_bar) as data:
         stop.raise_if_requested()  # a signal during the preparation: no parent run at all
         prepare_seconds = time.perf_counter() - started
-        history = load_history(tracker, cfg, data.sha256) if cfg.sweep.resume else None
+        history = _load_history(tracker, cfg, data.sha256) if cfg.sweep.resume else None
         resume_id = history.parent_run_id if history else None
         parent_run.describe_runs(cfg, data, tracker)
         with tracker.parent(cfg.sweep.run_name, resume=resume_id) as parent_id:
@@ -79,7 +79,7 @@ def run_sweep(
             progress = _progress(cfg, tracker, parent_id, earlier)
             objective = Objective(cfg, data, tracker, parent_id, stop, first, on_trial=progress)
             trials = history.trials if history else Trials()
-            end_reason = _search(cfg, objective, trials, earlier, progress)
+            end_reason = _search(cfg, objective, trials, earlier, progress, history)
             best, result = _winner(cfg, data, objective, earlier)
             test_confusion = confusion_matrix(result.fitted, data.test)
             test_metrics = metrics_from_confusion(test_confusion)
@@ -119,12 +119,19 @@ def _progress(
     return Progress(cfg.sweep.metric, earlier, log_best)
 
 
+def _load_history(tracker: Tracker, cfg: SweepConfig, sha256: str | None) -> History:
+    if cfg.sweep.scheduler == "halving":
+        return halving_resume.load_history(tracker, cfg, sha256)
+    return load_history(tracker, cfg, sha256)
+
+
 def _search(
     cfg: SweepConfig,
     objective: Objective,
     trials: Trials,
     earlier: list[TrialRecord],
     progress: Progress | None = None,
+    history: History | None = None,
 ) -> str:
     """Run TPE over child runs until a budget ends it; returns why it ended.
 
@@ -146,8 +153,12 @@ def _search(
     algo = partial(tpe.suggest, n_startup_jobs=s.n_startup_jobs)
     # A resumed sweep draws from a different stream, or it would repeat its first trials.
     rstate = np.random.default_rng([s.seed, done_before] if done_before else s.seed)
+    reason = None
     try:
-        if s.parallelism > 1:
+        if s.scheduler == "halving":  # its own ask/tell loop over rungs, not fmin
+            state = history.state if isinstance(history, halving_resume.HalvingHistory) else None
+            reason = halving_search.search(cfg, objective, state, progress)
+        elif s.parallelism > 1:
             fmin_threads(
                 objective,
                 build_space(cfg.search),
@@ -191,7 +202,7 @@ def _search(
             objective.parent_id, tags={run_keys.END_REASON: "failures"}
         )
         raise
-    if objective.best is None and not earlier:
+    if objective.best is None and not [r for r in earlier if r.train_fraction == 1.0]:
         first = objective.records[0].error if objective.records else "no trial ran"
         objective.tracker.log_while_failing(
             objective.parent_id, tags={run_keys.END_REASON: "failures"}
@@ -201,6 +212,8 @@ def _search(
             where="sweep",
             fix="See the error.txt artifact of a failed trial",
         )
+    if reason is not None:
+        return reason
     if len(trials.trials) >= budget:
         return "max_evals"
     return "early_stop" if early_stop and early_stop(trials)[0] else "timeout"
@@ -212,7 +225,8 @@ def _winner(
     """The best trial over this run and the resumed history; an earlier winner is refitted
     (same params, same split, same seed) to have its tree in memory."""
     metric = cfg.sweep.metric
-    old = max(earlier, key=lambda r: r.metrics[metric], default=None)
+    full = [r for r in earlier if r.train_fraction == 1.0]  # halving: only these can win
+    old = max(full, key=lambda r: r.metrics[metric], default=None)
     if old is None or (objective.best and objective.best[0].metrics[metric] >= old.metrics[metric]):
         return objective.best
     result = refit(data.train, data.validation, old.params, cfg.model, metric, old.metrics[metric])
