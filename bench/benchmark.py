@@ -17,6 +17,10 @@ Parts (all by default; `--parts` runs some and keeps the others' earlier results
             mlflow.pyspark.ml.autolog
   forest    `python -m sweep +experiment=forest` (issue 11) for each --forest-seeds seed with
             --forest-evals evals; best validation accuracy, wall time and peak memory
+  halving   plain TPE (--evals, 30) against sweep.scheduler=halving (--halving-evals
+            configurations) for each --seeds seed (bench/halving.py): best validation accuracy,
+            wall time, best-so-far against seconds for both, drawn into docs/halving.png; reuses
+            part quality's sweeps from the same --work
   scoring   the JVM-free scorer (issue 13) against the Spark pyfunc on a full-data depth-30
             tree: export cost, agreement on the test split, in-process and server latency,
             seconds to /ping (bench/scoring.py)
@@ -43,6 +47,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.halving import add_arguments as halving_arguments  # noqa: E402
+from bench.halving import halving  # noqa: E402
 from bench.report import render  # noqa: E402
 from bench.scoring import scoring  # noqa: E402
 
@@ -69,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         "tvs": tvs,
         "scoring": scoring,
         "forest": forest,
+        "halving": halving,
     }
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--data", required=True, type=Path, help="a Covtype file (.data.gz)")
@@ -82,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--forest-seeds", type=int, nargs="+", default=[0], help="forest seeds")
     ap.add_argument("--forest-evals", type=int, default=FOREST_EVALS, help="forest evals per seed")
+    halving_arguments(ap)
     args = ap.parse_args(argv)
     args.data = args.data.resolve()
     if not args.data.is_file():

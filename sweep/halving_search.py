@@ -67,12 +67,18 @@ def search(
     loop = _Loop(cfg, objective, state, fractions)
     total = halving.total_fits(s.max_evals, len(fractions), s.fidelity.eta)
     bar = progress.bar if progress and s.progress_bar else None
-    with (
-        rung_samples(objective.data.train, fractions, s.seed) as samples,
-        bar(initial=min(len(state.results), total), total=total) if bar else nullcontext() as shown,
-    ):
-        loop.samples, loop.bar = samples, shown
-        reason = loop.run()
+    try:
+        with (
+            rung_samples(objective.data.train, fractions, s.seed) as samples,
+            bar(initial=min(len(state.results), total), total=total)
+            if bar
+            else nullcontext() as shown,
+        ):
+            loop.samples, loop.bar = samples, shown
+            reason = loop.run()
+    except Exception:
+        objective.stop.raise_if_requested()  # a signal cancelled the samples' Spark jobs: KILLED
+        raise
     _log_time_plot(objective, state, s.metric)
     return reason
 

@@ -48,6 +48,7 @@ def best_vs_time(curves: Mapping[str, Sequence[Point]], metric: str) -> Figure:
             xs = [s for s, _ in steps] + [end]
             ys = [v for _, v in steps] + [steps[-1][1]]
             ax.step(xs, ys, where="post", color=color, label=f"{label}: {ys[-1]:.4f}")
+            ax.plot(xs[:-1], ys[:-1], "o", color=color, markersize=4)  # each new best
     ax.set(
         xlabel="seconds since the search started",
         ylabel=f"validation {metric}",
