@@ -205,3 +205,48 @@ def best_first(got, configs):
     """The configuration of these with the best rung-0 accuracy (ties: the earlier)."""
     first = {c: got[(c, 0)][1] for c in configs}
     return min(first, key=lambda c: (-first[c], c))
+
+
+@pytest.mark.slow
+def test_sigint_during_a_fit_ends_killed_and_the_resume_completes(tmp_path, tracking_uri, spark):
+    """A real signal to the CLI while a rung's fit runs (sweep.parallelism=2: two at once)."""
+    from tests.test_resume import parent_of, start_sweep, trials, wait_for
+
+    overrides = ("sweep.scheduler=halving", "sweep.fidelity.min_fraction=0.3", "sweep.max_evals=6")
+    process = start_sweep(tmp_path, *overrides, "sweep.parallelism=2")
+    wait_for(
+        lambda: (
+            sum(r.info.status == "FINISHED" for r in trials(tracking_uri)) >= 2
+            and any(r.info.status == "RUNNING" for r in trials(tracking_uri))
+        ),
+        process,
+    )
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr[-3000:]
+    parent = parent_of(tracking_uri)
+    assert parent.info.status == "KILLED" and "Traceback" not in stderr
+    assert f"sweep.resume={parent.info.run_id}" in stderr
+    statuses = [r.info.status for r in trials(tracking_uri)]
+    assert "RUNNING" not in statuses and "KILLED" in statuses
+
+    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+        cfg = config.load(
+            compose(
+                config_name="config",
+                overrides=[
+                    *QUICK,
+                    *overrides,
+                    f"sweep.resume={parent.info.run_id}",
+                    f"tracking.uri={tracking_uri}",
+                    "sweep.progress_bar=false",
+                ],
+            )
+        )
+    result = run_sweep(cfg, spark, Tracker.connect(cfg.tracking))
+    finished = [r for r in trials(tracking_uri) if r.info.status == "FINISHED"]
+    got = fits(finished)  # no (configuration, rung) finished twice
+    assert len(got) == 8 and result.end_reason == "max_evals"
+    for bracket in (0, 1):
+        members = range(3 * bracket, 3 * bracket + 3)
+        assert [c for c, r in got if r == 1 and c in members] == [best_first(got, members)]
