@@ -48,13 +48,11 @@ class Progress:
 
     def __call__(self, record: TrialRecord) -> None:
         with self.lock:
-            if record.status == "ok" and record.train_fraction < 1.0:
-                pass  # sweep.halving: a fit on part of the training data is no candidate
-            elif record.status == "ok":
+            if record.status != "ok":
+                self.failed += 1
+            elif record.train_fraction == 1.0:  # halving: a fit on part of the data can't win
                 value = record.metrics[self.metric]
                 self.best = value if self.best is None else max(self.best, value)
-            else:
-                self.failed += 1
             best = self.best
         if best is not None and self.log_best is not None:
             self.log_best(record.number, best)
