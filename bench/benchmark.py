@@ -21,6 +21,10 @@ Parts (all by default; `--parts` runs some and keeps the others' earlier results
             --warm-prior-evals sweep on the 100k sample (--warm-prior), against a cold sweep with
             the same evals and seed; best validation accuracy and wall time of each; one SQLite
             store for the three, so the warm sweep finds its prior
+  halving   plain TPE (--evals, 30) against sweep.scheduler=halving (--halving-evals
+            configurations) for each --seeds seed (bench/halving.py): best validation accuracy,
+            wall time, best-so-far against seconds for both, drawn into docs/halving.png; reuses
+            part quality's sweeps from the same --work
   scoring   the JVM-free scorer (issue 13) against the Spark pyfunc on a full-data depth-30
             tree: export cost, agreement on the test split, in-process and server latency,
             seconds to /ping (bench/scoring.py)
@@ -47,6 +51,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.halving import add_arguments as halving_arguments  # noqa: E402
+from bench.halving import halving  # noqa: E402
 from bench.report import render  # noqa: E402
 from bench.scoring import scoring  # noqa: E402
 
@@ -78,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         "scoring": scoring,
         "forest": forest,
         "warm_start": warm_start,
+        "halving": halving,
     }
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--data", required=True, type=Path, help="a Covtype file (.data.gz)")
@@ -100,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--warm-prior-evals", type=int, default=WARM_PRIOR_EVALS, help="warm_start: prior's evals"
     )
+    halving_arguments(ap)
     args = ap.parse_args(argv)
     args.data = args.data.resolve()
     if not args.data.is_file():
@@ -346,7 +354,7 @@ def compose(*overrides: str):
     from hydra import initialize_config_dir
 
     from sweep import config
-    from sweep.models import load_config
+    from sweep.config_checks import load_config
 
     config.register()
     with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):

@@ -19,6 +19,7 @@ TARGETS = {
     "agreement": "all rows identical",
     "forest": "≥ 0.955",
     "warm_start": "warm ≥ cold",
+    "halving": "within 0.002 of plain TPE, ≤ 1/3 of its time",
 }
 
 
@@ -55,6 +56,7 @@ def render(r: dict[str, Any]) -> str:
         ("scoring", _scoring),
         ("forest", _forest),
         ("warm_start", _warm_start),
+        ("halving", _halving),
     ):
         if name in r:
             lines += section(r)
@@ -142,6 +144,14 @@ def _summary_rows(r: dict[str, Any]) -> list[str]:
         cold, warm = w["cold"]["best_validation_accuracy"], w["warm"]["best_validation_accuracy"]
         row(14, f"Warm start from the 100k sample, best validation accuracy, {w['evals']} evals",
             f"warm {warm:.4f} vs cold {cold:.4f}", "warm_start", warm >= cold)  # fmt: skip
+    if "halving" in r:
+        h = r["halving"]["runs"]
+        figures = "; ".join(
+            f"seed {x['seed']}: {x['gap']:+.4f} in {x['time_ratio']:.2f}× the time" for x in h
+        )
+        row(15, f"Halving ({r['halving']['halving_evals']} configurations) vs plain TPE "
+            f"({r['halving']['plain_evals']} evals)", figures, "halving",
+            all(x["met"] for x in h))  # fmt: skip
     return rows
 
 
@@ -368,6 +378,35 @@ def _warm_start(r: dict[str, Any]) -> list[str]:
             f"| {name} | {x.get('warm_start_trials', 0)} | {x['best_validation_accuracy']:.4f} | "
             f"{x['test_accuracy']:.4f} | {params} | {x['process_seconds']:.0f} | "
             f"{x['process_seconds'] - x['prepare_seconds']:.0f} |"
+        )
+    return [*lines, ""]
+
+
+def _halving(r: dict[str, Any]) -> list[str]:
+    h = r["halving"]
+    lines = [
+        "## 10. Successive halving over the training fraction",
+        "",
+        f"Per seed, `python -m sweep +experiment=dtree data.path=… sweep.max_evals="
+        f"{h['plain_evals']}` (plain TPE) against the same with `sweep.scheduler=halving "
+        f"sweep.max_evals={h['halving_evals']} sweep.fidelity.min_fraction={h['min_fraction']} "
+        f"sweep.fidelity.eta={h['eta']}`, each a fresh process"
+        + (f", both with {' '.join(h['overrides'])}" if h["overrides"] else "")
+        + ". Times are process seconds (Spark start, data, search, the winner's test and "
+        f"model); best-so-far against seconds in [{h['figure']}]({h['figure']}).",
+        "",
+        "| seed | plain best | halving best | gap | plain s | halving s | ratio | fits "
+        "(plain / halving) | halving s to within 0.002 | met |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for x in h["runs"]:
+        p, f, reach = x["plain"], x["halving"], x["halving_seconds_to_within_gap"]
+        lines.append(
+            f"| {x['seed']} | {p['best_validation_accuracy']:.4f} | "
+            f"{f['best_validation_accuracy']:.4f} | {x['gap']:+.4f} | {p['process_seconds']:.0f} "
+            f"| {f['process_seconds']:.0f} | {x['time_ratio']:.2f} | {x['fits']['plain']} / "
+            f"{x['fits']['halving']} | {'never' if reach is None else f'{reach:.0f}'} | "
+            f"{'yes' if x['met'] else '**no**'} |"
         )
     return [*lines, ""]
 

@@ -15,8 +15,8 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from sweep import config
+from sweep.config_checks import load_config
 from sweep.errors import Interrupted, SweepError
-from sweep.models import load_config
 
 CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
 QUIET = ("hyperopt", "py4j", "mlflow", "alembic")

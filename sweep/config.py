@@ -3,7 +3,7 @@
 The YAML files under `conf/` hold values; these dataclasses hold types and defaults. `load()`
 turns the composed DictConfig into these objects and checks every value its type alone does not
 make valid. This module imports nothing else of the package but its errors: the search space is
-checked against the model families' tables by `sweep.models.load_config`, the one way in.
+checked against the model families' tables by `sweep.config_checks.load_config`, the one way in.
 """
 
 from __future__ import annotations
@@ -24,6 +24,17 @@ LOG_MODELS = ("best", "all", "none")
 PROMOTE = ("if_better", "always")
 DATA_SOURCES = ("covtype", "synthetic")
 AUTO = "auto"  # model=auto: TPE picks the family too; search.<family>.<name> per family
+SCHEDULERS = ("none", "halving")
+
+
+@dataclass
+class FidelitySettings:
+    """Successive halving over the training fraction (sweep.scheduler=halving, see
+    sweep.halving): rungs at fractions eta^-k of the training split, the smallest not below
+    min_fraction; the best 1/eta of a rung move up."""
+
+    min_fraction: float = 0.1
+    eta: int = 3
 
 
 @dataclass
@@ -45,6 +56,8 @@ class SweepSettings:
     # A parent run id, or "last": seed TPE with that sweep's finished trials (sweep.warm_start)
     warm_start: str | None = None
     parallelism: int = 1  # trials at once (driver threads, FAIR pools); 1 is deterministic
+    scheduler: str = "none"  # or "halving": fit on seeded fractions first, promote the best
+    fidelity: FidelitySettings = field(default_factory=FidelitySettings)
 
 
 @dataclass
@@ -186,7 +199,7 @@ def param_spec(name: str, node: Any) -> ParamSpec:
 
 def validate(cfg: SweepConfig) -> None:
     """Check every value whose type alone does not make it valid (the search space: see
-    `sweep.models.load_config`)."""
+    `sweep.config_checks.load_config`)."""
     s = cfg.sweep
     _check(s.max_evals >= 1, "sweep.max_evals", s.max_evals, "an integer >= 1")
     _check(s.n_startup_jobs >= 1, "sweep.n_startup_jobs", s.n_startup_jobs, "an integer >= 1")
@@ -221,6 +234,9 @@ def validate(cfg: SweepConfig) -> None:
         "sweep.early_stop_rounds",
         s.early_stop_rounds,
         "an integer >= 1, or null",
+    )
+    _check(
+        s.scheduler in SCHEDULERS, "sweep.scheduler", s.scheduler, f"one of {', '.join(SCHEDULERS)}"
     )
     d = cfg.data
     _check(d.source in DATA_SOURCES, "data.source", d.source, f"one of {', '.join(DATA_SOURCES)}")

@@ -6,10 +6,12 @@ import logging
 import threading
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 from hyperopt import STATUS_FAIL, STATUS_OK
+from pyspark.sql import DataFrame
 
 from sweep import run_keys
 from sweep.config import SweepConfig
@@ -28,11 +30,57 @@ from sweep.trial_timeout import time_limit
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Fidelity:
+    """What sweep.halving hands the objective for one fit: a rung's sample of the training split."""
+
+    rung: int
+    fraction: float
+    config: int
+    train: DataFrame
+
+
 def stalled(losses: list[float], rounds: int) -> bool:
     """Pure: True when none of the last `rounds` losses improved on the best before them."""
     if len(losses) <= rounds:
         return False
     return min(losses[-rounds:]) >= min(losses[:-rounds])
+
+
+def describe(
+    space: SearchSpace, point: dict[str, Any], number: int, max_evals: int
+) -> tuple[str, dict[str, Any], str]:
+    """A sampled point → its family, its Spark params and the child run's name."""
+    chosen, values = space.decode(point)
+    entries, table = space.branches[chosen], family(chosen).PARAMS
+    params = to_spark_params(values, entries, table)
+    order = [table[n].spark_name for n in entries]
+    shown = chosen if space.nested else None
+    return chosen, params, trial_name(number, params, max_evals, order, family=shown)
+
+
+def check_failures(failed: list[TrialRecord], limit: int | None) -> None:
+    """Raise TooManyFailures once more than `sweep.max_failures` trials failed."""
+    if limit is not None and len(failed) > limit:
+        raise TooManyFailures(
+            f"{len(failed)} trials failed, more than sweep.max_failures={limit}; the first "
+            f"(trial {failed[0].number}): {failed[0].error}",
+            where="sweep.max_failures",
+            fix="See the error.txt artifact of the failed trials; narrow the search space or "
+            "raise sweep.max_failures",
+        )
+
+
+def logged_params(record: TrialRecord) -> dict[str, Any]:
+    """What a child's params hold: its family and the exact Spark values."""
+    return {run_keys.FAMILY: record.family, **record.params}
+
+
+def importance_table(result: TrialResult) -> pd.DataFrame:
+    return pd.DataFrame(
+        sorted(result.importances.items(), key=lambda kv: -kv[1]),
+        columns=["feature", "importance"],
+    )
 
 
 class Objective:
@@ -67,26 +115,27 @@ class Objective:
     def failed(self) -> list[TrialRecord]:
         return [r for r in self.records if r.status == "fail"]
 
-    def __call__(self, point: dict[str, Any]) -> dict[str, Any]:
+    def __call__(self, point: dict[str, Any], fidelity: Fidelity | None = None) -> dict[str, Any]:
+        """`fidelity` (sweep.halving): fit on that sample instead of the whole training split."""
         self.stop.raise_if_requested()
         with self.lock:  # sweep.parallelism > 1 calls this from several threads
             number, self.next_number = self.next_number, self.next_number + 1
-        chosen, values = self.space.decode(point)
-        entries, table = self.space.branches[chosen], family(chosen).PARAMS
-        params = to_spark_params(values, entries, table)
-        order = [table[n].spark_name for n in entries]
-        shown = chosen if self.space.nested else None
-        name = trial_name(number, params, self.cfg.sweep.max_evals, order, family=shown)
+        chosen, params, name = describe(self.space, point, number, self.cfg.sweep.max_evals)
+        if fidelity:
+            name += f" c{fidelity.config} r{fidelity.rung}"
         record = None
         try:
             tags = {run_keys.FAMILY_TAG: chosen}
             with self.tracker.child(self.parent_id, number, name, tags) as run_id:
                 record = TrialRecord(number, run_id, "running", params, name=name, family=chosen)
                 self.records.append(record)
+                if fidelity:  # logged now: resuming a halving sweep needs an unfinished fit's rung
+                    self._log_fidelity(record, fidelity)
+                train = fidelity.train if fidelity else self.data.train
                 try:
                     with time_limit(self.spark, self.cfg.sweep.trial_timeout_s, f"trial-{number}"):
                         result = run_trial(
-                            self.data.train, self.data.validation, params, self.cfg.model, chosen
+                            train, self.data.validation, params, self.cfg.model, chosen
                         )
                 except Exception:
                     self.stop.raise_if_requested()  # cancelled by a signal: KILLED, not FAILED
@@ -100,51 +149,51 @@ class Objective:
         record.status, record.metrics = "ok", result.metrics
         record.fit_seconds, record.eval_seconds = result.fit_seconds, result.eval_seconds
         score = result.metrics[self.cfg.sweep.metric]
-        with self.lock:
-            if self.best is None or score > self.best[0].metrics[self.cfg.sweep.metric]:
+        with self.lock:  # a fit on part of the training data cannot be the winner
+            best = self.best[0].metrics[self.cfg.sweep.metric] if self.best else None
+            if record.train_fraction == 1.0 and (best is None or score > best):
                 self.best = (record, result)
         if self.on_trial:
             self.on_trial(record)
         return {"status": STATUS_OK, "loss": -score, "run_id": run_id}
 
+    def _log_fidelity(self, record: TrialRecord, fidelity: Fidelity) -> None:
+        record.rung, record.config = fidelity.rung, fidelity.config
+        record.train_fraction = fidelity.fraction
+        self.tracker.log(
+            record.run_id,
+            params={
+                **logged_params(record),
+                run_keys.RUNG: fidelity.rung,
+                run_keys.TRAIN_FRACTION: fidelity.fraction,
+            },
+            tags={run_keys.CONFIG: fidelity.config},
+        )
+
     def _failed(self, record: TrialRecord, exc: Exception) -> dict[str, Any]:
         record.status = "fail"
         record.error = one_line(exc)
-        self.tracker.log(record.run_id, params=self._params(record))
+        if record.rung is None:  # a halving fit logged its params before the fit
+            self.tracker.log(record.run_id, params=logged_params(record))
         self.tracker.log_text(record.run_id, traceback.format_exc(), "error.txt")
         log.warning("Trial %d failed: %s", record.number, record.error)
         if self.on_trial:
             self.on_trial(record)
-        limit = self.cfg.sweep.max_failures
-        failed = self.failed
-        if limit is not None and len(failed) > limit:
-            raise TooManyFailures(
-                f"{len(failed)} trials failed, more than sweep.max_failures={limit}; the first "
-                f"(trial {failed[0].number}): {failed[0].error}",
-                where="sweep.max_failures",
-                fix="See the error.txt artifact of the failed trials; narrow the search space or "
-                "raise sweep.max_failures",
-            )
+        check_failures(self.failed, self.cfg.sweep.max_failures)
         return {"status": STATUS_FAIL, "error": record.error}
-
-    def _params(self, record: TrialRecord) -> dict[str, Any]:
-        return {run_keys.FAMILY: record.family, **record.params}
 
     def _log_result(self, record: TrialRecord, result: TrialResult) -> str | None:
         """Everything a finished trial says, in one write: its params (the family and Spark's
         values), its metrics and what the family says about the model; then its importances."""
         run_id = record.run_id
-        self.tracker.log(run_id, params=self._params(record), metrics={
+        params = logged_params(record) if record.rung is None else {}  # halving: logged before
+        self.tracker.log(run_id, params=params, metrics={
             **result.metrics,
             run_keys.FIT_SECONDS: result.fit_seconds,
             run_keys.EVAL_SECONDS: result.eval_seconds,
             **result.summary,
         })  # fmt: skip
-        importances = pd.DataFrame(
-            sorted(result.importances.items(), key=lambda kv: -kv[1]),
-            columns=["feature", "importance"],
-        )
-        self.tracker.log_table(run_id, importances, "feature_importances.csv")
+        self.tracker.log_table(run_id, importance_table(result), "feature_importances.csv")
         if self.cfg.tracking.log_models == "all":
             return self.tracker.log_model(run_id, result.pipeline(), self.data.example)
         return None

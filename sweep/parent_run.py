@@ -24,7 +24,7 @@ from sweep.tracking.runs import Tracker
 from sweep.tracking.uri import redact
 
 if TYPE_CHECKING:  # the runner imports this module
-    from sweep.records import SweepResult
+    from sweep.records import SweepResult, TrialRecord
     from sweep.warm_start import Prior
 
 log = logging.getLogger(__name__)
@@ -121,6 +121,10 @@ def log_plots(
         tracker.log_figure(s.parent_run_id, figure, path)
 
 
+def _fidelity(t: TrialRecord) -> dict[str, float]:
+    return {"rung": t.rung, "train_fraction": t.train_fraction}  # sweep.scheduler=halving
+
+
 def log_outcome(tracker: Tracker, s: SweepResult) -> None:
     table = pd.DataFrame(
         [
@@ -130,6 +134,7 @@ def log_outcome(tracker: Tracker, s: SweepResult) -> None:
                 "status": t.status,
                 run_keys.FAMILY: t.family,
                 **t.params,
+                **(_fidelity(t) if t.rung is not None else {}),
                 **t.metrics,
                 "fit_seconds": t.fit_seconds,
                 "error": t.error or "",

@@ -26,12 +26,19 @@ TOP_FEATURES = 15
 
 
 def history(trials: Sequence[TrialRecord], metric: str) -> Figure:
-    """The metric of each finished trial, in the order they ran, and the best so far."""
-    done = sorted((t for t in trials if t.status == "ok"), key=lambda t: t.number)
+    """The metric of each finished trial, in the order they ran, and the best so far. Fits on
+    part of the training data (sweep.scheduler=halving) are grey dots, outside the best."""
+    ok = sorted((t for t in trials if t.status == "ok"), key=lambda t: t.number)
+    done = [t for t in ok if t.train_fraction == 1.0]
     x = [t.number for t in done]
     y = [t.metrics[metric] for t in done]
     fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
-    ax.scatter(x, y, s=24, color="tab:blue", label="trial", zorder=3)
+    label = "trial"
+    if partial := [t for t in ok if t.train_fraction < 1.0]:
+        px, py = [t.number for t in partial], [t.metrics[metric] for t in partial]
+        ax.scatter(px, py, s=12, color="tab:gray", alpha=0.6, label="on part of the data")
+        label = "on all the training data"
+    ax.scatter(x, y, s=24, color="tab:blue", label=label, zorder=3)
     ax.step(x, np.maximum.accumulate(y), where="post", color="tab:orange", label="best so far")
     ax.set(xlabel="trial", ylabel=f"validation {metric}", title="Optimisation history")
     ax.grid(alpha=0.3)

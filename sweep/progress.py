@@ -40,17 +40,19 @@ class Progress:
         """`earlier`: a resumed sweep's finished trials; `log_best(step, value)` records the
         best-so-far value after trial `step` (None: not recorded)."""
         self.metric, self.log_best = metric, log_best
-        self.best = max((r.metrics[metric] for r in earlier), default=None)
+        self.best = max(
+            (r.metrics[metric] for r in earlier if r.train_fraction == 1.0), default=None
+        )
         self.failed = 0
         self.lock = threading.Lock()
 
     def __call__(self, record: TrialRecord) -> None:
         with self.lock:
-            if record.status == "ok":
+            if record.status != "ok":
+                self.failed += 1
+            elif record.train_fraction == 1.0:  # halving: a fit on part of the data can't win
                 value = record.metrics[self.metric]
                 self.best = value if self.best is None else max(self.best, value)
-            else:
-                self.failed += 1
             best = self.best
         if best is not None and self.log_best is not None:
             self.log_best(record.number, best)

@@ -25,6 +25,11 @@ class TrialRecord:
     model_uri: str | None = None
     name: str = ""  # the child run's name (see sweep.story.trial_name)
     family: str = ""  # the model family it fitted (model=auto mixes them)
+    # sweep.scheduler=halving: the share of the training split fitted on, its rung, and the
+    # configuration (TPE point) it belongs to. Only fits on 1.0 can be the winner.
+    train_fraction: float = 1.0
+    rung: int | None = None
+    config: int | None = None
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,9 @@ def summary(result: SweepResult) -> str:
 def top_trials(trials: list[TrialRecord], metric: str, n: int = TOP) -> list[str]:
     """The n best finished trials as an aligned text table, best first."""
     done = sorted(
-        (t for t in trials if t.status == "ok"), key=lambda t: t.metrics[metric], reverse=True
+        (t for t in trials if t.status == "ok" and t.train_fraction == 1.0),  # halving: on all
+        key=lambda t: t.metrics[metric],
+        reverse=True,
     )[:n]
     mixed, names = table_columns(done)
     header = ["#", f"val {metric}", *(["family"] if mixed else []), *names, "fit s"]

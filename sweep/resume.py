@@ -69,6 +69,14 @@ def check_compatible(parent: Run, cfg: SweepConfig, sha256: str | None) -> None:
             where="sweep.resume",
             fix=f"Add model={recorded_family}, or start a new sweep",
         )
+    if cfg.sweep.scheduler == "none" and run_keys.SCHEDULER in parent.data.params:
+        raise ConfigError(  # its fits on parts of the data are no trials of a plain sweep
+            f"cannot resume sweep {parent.info.run_id} of sweep.scheduler="
+            f"{parent.data.params[run_keys.SCHEDULER]} without it",
+            where="sweep.resume",
+            fix=f"Add sweep.scheduler={parent.data.params[run_keys.SCHEDULER]} and the sweep's "
+            "sweep.fidelity settings",
+        )
     recorded_space = parent.data.tags.get(run_keys.SEARCH_SPACE)
     recorded_sha = parent.data.params.get(run_keys.DATA_SHA256)
     problems = []

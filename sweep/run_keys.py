@@ -11,6 +11,11 @@ ERROR = "sweep.error"  # the one-line error of a FAILED run
 # Tags on a trial (child) run
 TRIAL = "sweep.trial"  # the trial number
 FAMILY_TAG = "sweep.family"  # the family it fitted; also its param `family` (FAMILY)
+CONFIG = "sweep.config"  # sweep.scheduler=halving: the configuration's number (one per TPE point)
+
+# Params on a trial run of sweep.scheduler=halving (see sweep.halving)
+RUNG = "rung"  # 0 = the smallest training fraction
+TRAIN_FRACTION = "train_fraction"  # the share of the training split the model was fitted on
 
 # Tags on the parent run
 SEARCH_SPACE = "sweep.search_space"  # compared on resume
@@ -32,5 +37,8 @@ FAMILY = "family"  # the model family (dtree|forest|auto); resume refuses anothe
 DATA_SHA256 = "data_sha256"
 WARM_START_RUN_ID = "warm_start_run_id"  # the sweep whose trials seeded TPE (sweep.warm_start)
 WARM_START_TRIALS = "warm_start_trials"  # how many of its trials did (inside this search space)
+SCHEDULER = "scheduler"  # none or halving; resume refuses another
+FIDELITY_ETA = "fidelity_eta"  # halving only, with FIDELITY_MIN_FRACTION; resume refuses others
+FIDELITY_MIN_FRACTION = "fidelity_min_fraction"
 BEST = "best_"  # + the winner's Spark parameter or validation metric
 TEST = "test_"  # + the winner's metric on the test split

@@ -17,7 +17,7 @@ from hyperopt import Trials, fmin, tpe
 from hyperopt.exceptions import AllTrialsFailed as HyperoptAllTrialsFailed
 from pyspark.sql import SparkSession
 
-from sweep import parent_run, run_keys, warm_start
+from sweep import halving_resume, halving_search, parent_run, run_keys, warm_start
 from sweep.config import SweepConfig
 from sweep.data.prepare import PreparedData, prepared
 from sweep.errors import AllTrialsFailed, Interrupted, TooManyFailures
@@ -26,7 +26,7 @@ from sweep.objective import Objective, stalled
 from sweep.parallel import fmin_threads
 from sweep.progress import Progress
 from sweep.records import SweepResult, TrialRecord
-from sweep.resume import load_history
+from sweep.resume import History, load_history
 from sweep.story import best_so_far_key
 from sweep.tracking.runs import Tracker
 from sweep.trial import (
@@ -47,7 +47,7 @@ def run_sweep(
     with prepared(spark, cfg.data, progress=cfg.sweep.progress_bar) as data:
         stop.raise_if_requested()  # a signal during the preparation: no parent run at all
         prepare_seconds = time.perf_counter() - started
-        history = load_history(tracker, cfg, data.sha256) if cfg.sweep.resume else None
+        history = _load_history(tracker, cfg, data.sha256) if cfg.sweep.resume else None
         resume_id = history.parent_run_id if history else None
         if history:  # a sweep resumed by id goes on in its parent's experiment
             tracker.experiment_id = history.experiment_id
@@ -63,7 +63,7 @@ def run_sweep(
             trials = history.trials if history else Trials()
             if prior:  # its trials first, then a resumed sweep's own
                 trials = warm_start.seeded_trials(prior, earlier, cfg)
-            end_reason = _search(cfg, objective, trials, earlier, progress)
+            end_reason = _search(cfg, objective, trials, earlier, progress, history)
             best, result = _winner(cfg, data, objective, earlier)
             test_confusion = confusion_matrix(result.fitted, data.test)
             test_metrics = metrics_from_confusion(test_confusion)
@@ -103,12 +103,19 @@ def _progress(
     return Progress(cfg.sweep.metric, earlier, log_best)
 
 
+def _load_history(tracker: Tracker, cfg: SweepConfig, sha256: str | None) -> History:
+    if cfg.sweep.scheduler == "halving":
+        return halving_resume.load_history(tracker, cfg, sha256)
+    return load_history(tracker, cfg, sha256)
+
+
 def _search(
     cfg: SweepConfig,
     objective: Objective,
     trials: Trials,
     earlier: list[TrialRecord],
     progress: Progress | None = None,
+    history: History | None = None,
 ) -> str:
     """Run TPE over child runs until a budget ends it; returns why it ended.
 
@@ -138,8 +145,12 @@ def _search(
     bar = progress.bar if progress and s.progress_bar else None
     if bar:
         bar = warm_start.own_progress(bar, warm_start.prior_count(trials))
+    reason = None
     try:
-        if s.parallelism > 1:
+        if s.scheduler == "halving":  # its own ask/tell loop over rungs, not fmin
+            state = history.state if isinstance(history, halving_resume.HalvingHistory) else None
+            reason = halving_search.search(cfg, objective, state, progress)
+        elif s.parallelism > 1:
             fmin_threads(
                 objective,
                 objective.space.hyperopt(),
@@ -183,7 +194,7 @@ def _search(
             objective.parent_id, tags={run_keys.END_REASON: "failures"}
         )
         raise
-    if objective.best is None and not earlier:
+    if objective.best is None and not [r for r in earlier if r.train_fraction == 1.0]:
         first = objective.records[0].error if objective.records else "no trial ran"
         objective.tracker.log_while_failing(
             objective.parent_id, tags={run_keys.END_REASON: "failures"}
@@ -193,6 +204,8 @@ def _search(
             where="sweep",
             fix="See the error.txt artifact of a failed trial",
         )
+    if reason is not None:
+        return reason
     if len(trials.trials) >= budget:
         return "max_evals"
     return "early_stop" if early_stop and early_stop(trials)[0] else "timeout"
@@ -204,7 +217,8 @@ def _winner(
     """The best trial over this run and the resumed history; an earlier winner is refitted
     (same params, same split, same seed) to have its tree in memory."""
     metric = cfg.sweep.metric
-    old = max(earlier, key=lambda r: r.metrics[metric], default=None)
+    full = [r for r in earlier if r.train_fraction == 1.0]  # halving: only these can win
+    old = max(full, key=lambda r: r.metrics[metric], default=None)
     if old is None or (objective.best and objective.best[0].metrics[metric] >= old.metrics[metric]):
         return objective.best
     logged = old.metrics[metric]

@@ -21,9 +21,10 @@ from pyspark.sql import SparkSession
 
 from sweep import config, run_keys
 from sweep.config import SparkSettings, SweepConfig
+from sweep.config_checks import load_config
 from sweep.data.prepare import prepared
 from sweep.errors import SweepError
-from sweep.models import family, load_config
+from sweep.models import family
 from sweep.records import METRICS, Registration
 from sweep.space import from_logged
 from sweep.spark import spark_session

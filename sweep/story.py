@@ -135,7 +135,9 @@ def version_note(s: SweepResult) -> str:
 def top_table(trials: list[TrialRecord], metric: str, n: int = TOP) -> list[str]:
     """The n best finished trials as a Markdown table, best first."""
     done = sorted(
-        (t for t in trials if t.status == "ok"), key=lambda t: t.metrics[metric], reverse=True
+        (t for t in trials if t.status == "ok" and t.train_fraction == 1.0),  # halving: on all
+        key=lambda t: t.metrics[metric],
+        reverse=True,
     )[:n]
     if not done:
         return []

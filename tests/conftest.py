@@ -19,7 +19,7 @@ from mlflow.tracking import MlflowClient
 
 from sweep import config
 from sweep.config import SweepConfig
-from sweep.models import load_config
+from sweep.config_checks import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 CONF_DIR = str(ROOT / "conf")

@@ -3,8 +3,8 @@ from hydra import compose, initialize_config_dir
 from hydra.errors import ConfigCompositionException, MissingConfigException
 
 from sweep import config
+from sweep.config_checks import load_config
 from sweep.errors import ConfigError
-from sweep.models import load_config
 from tests.conftest import CONF_DIR
 
 

@@ -13,8 +13,8 @@ from hydra import compose, initialize_config_dir
 from mlflow.tracking import MlflowClient
 
 from sweep import config
+from sweep.config_checks import load_config
 from sweep.data.covtype import FEATURES, synthesize
-from sweep.models import load_config
 from sweep.runner import run_sweep
 from sweep.tracking.runs import Tracker
 from tests.conftest import CONF_DIR, SMOKE

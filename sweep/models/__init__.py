@@ -6,8 +6,7 @@
 - `describe(fitted)`: what a trial logs about the fitted model, as metrics.
 
 Families are found here by module name, so a new one is a module plus its `conf/model/<name>.yaml`
-and `conf/search/<name>.yaml`; nothing else in the package names a family. `load_config` checks a
-composed config against them (`model=auto` searches every family whose space it nests).
+and `conf/search/<name>.yaml`; nothing else in the package names a family.
 """
 
 from __future__ import annotations
@@ -17,12 +16,7 @@ import pkgutil
 from functools import cache
 from types import ModuleType
 
-from omegaconf import DictConfig
-
-from sweep import config
-from sweep.config import AUTO, SweepConfig
-from sweep.errors import ConfigError
-from sweep.params import Table, validate_search
+from sweep.params import Table
 
 
 @cache
@@ -42,33 +36,3 @@ def family(name: str) -> ModuleType:
 def tables() -> dict[str, Table]:
     """Each family's searchable parameters, for validation and for reading logged params."""
     return {name: module.PARAMS for name, module in families().items()}
-
-
-def load_config(composed: DictConfig) -> SweepConfig:
-    """The composed config typed and checked (`sweep.config.load`), then its model family and
-    search space checked against the families' tables: the one way in for every entry point."""
-    cfg = config.load(composed)
-    known = sorted(families())
-    chosen = cfg.model.family
-    if chosen != AUTO and chosen not in known:
-        raise ConfigError(
-            f"{chosen!r} is not valid", where="model", fix=f"Use one of {', '.join(known)}, {AUTO}"
-        )
-    if chosen != AUTO:
-        validate_search(cfg.search, chosen, tables())
-        return cfg
-    if not cfg.search:
-        raise ConfigError(
-            "model=auto has no family to search",
-            where="search",
-            fix="Select conf/search/auto.yaml (search=auto), or give search.<family> entries",
-        )
-    for name, entries in cfg.search.items():
-        if name not in known:
-            raise ConfigError(
-                f"{name!r} is not a model family",
-                where=f"search.{name}",
-                fix=f"Under model=auto, search.<family> is one of {', '.join(known)}",
-            )
-        validate_search(entries, name, tables(), prefix=f"search.{name}")
-    return cfg

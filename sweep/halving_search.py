@@ -1,0 +1,288 @@
+"""Owns the search loop of sweep.scheduler=halving: TPE asked for configurations a bracket at a
+time and told the results of one rung, the bracket's fits run rung by rung (up to
+`sweep.parallelism` at once), and the budgets (max_evals, timeout_s, early_stop_rounds) applied.
+
+`fmin` cannot do this: it asks for one point and learns that point's one loss. Here TPE's history
+is a `Trials` rebuilt before each bracket from the results of one rung only, the one
+`sweep.halving.learning_rung` picks, so TPE only ever compares fits on the same fraction of the
+data. The schedule itself (rungs, brackets, promotions) is sweep.halving's, pure.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import numpy as np
+from hyperopt import JOB_STATE_DONE, STATUS_OK, Trials, base, space_eval, tpe
+
+from sweep import halving, run_keys, time_plot
+from sweep.config import SweepConfig
+from sweep.fidelity import rung_samples
+from sweep.objective import Fidelity, Objective, stalled
+from sweep.progress import Progress
+from sweep.records import TrialRecord
+
+log = logging.getLogger(__name__)
+Vals = dict[str, list[Any]]  # hyperopt's stored values of a point: label → [value] or []
+
+
+@dataclass
+class HalvingState:
+    """What the schedule knows: each configuration's point, and the finished fits. Built empty,
+    or from the children of a resumed sweep (sweep.halving_resume)."""
+
+    points: dict[int, Vals] = field(default_factory=dict)  # configuration → its TPE point
+    results: dict[tuple[int, int], TrialRecord] = field(default_factory=dict)  # (config, rung)
+    attempted: set[tuple[int, int]] = field(default_factory=set)  # by this process, failed too
+    timeline: list[tuple[float, TrialRecord]] = field(default_factory=list)  # this process's fits
+
+
+def parent_params(cfg: SweepConfig) -> dict[str, Any]:
+    f = cfg.sweep.fidelity
+    return {
+        run_keys.SCHEDULER: "halving",
+        run_keys.FIDELITY_ETA: f.eta,
+        run_keys.FIDELITY_MIN_FRACTION: f.min_fraction,
+    }
+
+
+def search(
+    cfg: SweepConfig,
+    objective: Objective,
+    state: HalvingState | None = None,
+    progress: Progress | None = None,
+) -> str:
+    """Run the brackets until a budget ends them; returns why: max_evals, timeout, early_stop."""
+    s, state = cfg.sweep, state or HalvingState()
+    fractions = halving.rung_fractions(s.fidelity.min_fraction, s.fidelity.eta)
+    objective.tracker.log(objective.parent_id, params=parent_params(cfg))
+    loop = _Loop(cfg, objective, state, fractions)
+    total = halving.total_fits(s.max_evals, len(fractions), s.fidelity.eta)
+    bar = progress.bar if progress and s.progress_bar else None
+    try:
+        with (
+            rung_samples(objective.data.train, fractions, s.seed) as samples,
+            bar(initial=min(len(state.results), total), total=total)
+            if bar
+            else nullcontext() as shown,
+        ):
+            loop.samples, loop.bar = samples, shown
+            reason = loop.run()
+    except Exception:
+        objective.stop.raise_if_requested()  # a signal cancelled the samples' Spark jobs: KILLED
+        raise
+    _log_time_plot(objective, state, s.metric)
+    return reason
+
+
+class _Loop:
+    def __init__(
+        self,
+        cfg: SweepConfig,
+        objective: Objective,
+        state: HalvingState,
+        fractions: Sequence[float],
+    ):
+        s = cfg.sweep
+        self.cfg, self.objective, self.state, self.fractions = cfg, objective, state, fractions
+        self.eta, self.metric = s.fidelity.eta, s.metric
+        self.size = halving.bracket_size(len(fractions), self.eta)
+        self.space = objective.space.hyperopt()
+        self.domain = base.Domain(lambda _: {"status": STATUS_OK, "loss": 0.0}, self.space)
+        self.algo = partial(tpe.suggest, n_startup_jobs=s.n_startup_jobs)
+        # A resumed sweep draws from a different stream, or it would repeat its first points.
+        known = len(state.points)
+        self.rstate = np.random.default_rng([s.seed, known] if known else s.seed)
+        self.deadline: float | None = None
+        self.started = time.monotonic()
+        self.samples: list[Any] = []
+        self.bar: Any = None
+        self.lock = threading.Lock()
+
+    def expired(self) -> bool:
+        """Past timeout_s, once some fit finished: the first rung always runs, so that there is
+        a configuration to fit on the full data (see finish_at_full_data)."""
+        late = self.deadline is not None and time.monotonic() >= self.deadline
+        return late and bool(self.state.results)
+
+    def run(self) -> str:
+        timeout = self.cfg.sweep.timeout_s  # counted from here: the samples are prepared
+        self.started = time.monotonic()
+        self.deadline = None if timeout is None else self.started + timeout
+        for bracket in range(halving.brackets(self.cfg.sweep.max_evals, self.size)):
+            configs = halving.bracket_configs(bracket, self.size, self.cfg.sweep.max_evals)
+            if self.expired() or not self.bracket(list(configs)):
+                self.finish_at_full_data()
+                return "timeout"
+            rounds = self.cfg.sweep.early_stop_rounds
+            if rounds and stalled(top_losses(self.state, len(self.fractions), self.metric), rounds):
+                return "early_stop"
+        return "max_evals"
+
+    def bracket(self, configs: list[int]) -> bool:
+        """Sample the bracket's new configurations, then fit rung by rung; False if the time
+        ran out before the bracket's last rung."""
+        self.suggest([c for c in configs if c not in self.state.points])
+        alive = [c for c in configs if c in self.state.points]
+        first = halving.start_rung(len(configs), self.size, self.eta)
+        for rung in range(first, len(self.fractions)):
+            todo = [c for c in alive if (c, rung) not in self.state.results]
+            todo = [c for c in todo if (c, rung) not in self.state.attempted]
+            if todo and self.expired():
+                return False
+            self.fit(todo, rung)
+            scores = {
+                c: self.state.results[(c, rung)].metrics[self.metric]
+                for c in alive
+                if (c, rung) in self.state.results
+            }
+            alive = halving.promote(scores, self.eta)
+        return True
+
+    def suggest(self, configs: list[int]) -> None:
+        """TPE's points for these configurations, asked one by one from the same history."""
+        if not configs:
+            return
+        history = self.tpe_history()
+        for config in configs:
+            docs = self.algo([config], self.domain, history, self.rstate.integers(2**31 - 1))
+            self.state.points[config] = {k: list(v) for k, v in docs[0]["misc"]["vals"].items()}
+
+    def tpe_history(self) -> Trials:
+        """The finished fits of the learning rung as TPE's Trials (loss = -metric)."""
+        counts = [0] * len(self.fractions)
+        for _, rung in self.state.results:
+            counts[rung] += 1
+        rung = halving.learning_rung(counts, self.cfg.sweep.n_startup_jobs)
+        fits = sorted((c, r) for (c, r) in self.state.results if r == rung)
+        losses = {c: -self.state.results[(c, r)].metrics[self.metric] for c, r in fits}
+        return tpe_trials({c: self.state.points[c] for c, _ in fits}, losses)
+
+    def fit(self, configs: list[int], rung: int) -> None:
+        fraction = self.fractions[rung]
+        calls = []
+        for config in configs:
+            self.state.attempted.add((config, rung))
+            vals = self.state.points[config]
+            point = space_eval(self.space, {k: v[0] for k, v in vals.items() if v})
+            fidelity = Fidelity(rung, fraction, config, self.samples[rung])
+            calls.append(partial(self.fit_one, point, fidelity))
+        run_calls(calls, self.cfg.sweep.parallelism, self.objective.spark)
+
+    def fit_one(self, point: dict[str, Any], fidelity: Fidelity) -> None:
+        """One fit through the objective (its child run); its record joins the state."""
+        self.objective(point, fidelity)
+        key = (fidelity.config, fidelity.rung)
+        record = next(
+            r for r in reversed(self.objective.records) if (r.config, r.rung) == key
+        )  # this thread's: a (configuration, rung) is fitted once per process
+        with self.lock:
+            if record.status == "ok":
+                self.state.results[key] = record
+            self.state.timeline.append((time.monotonic() - self.started, record))
+            if self.bar is not None:
+                self.bar.update(1)
+
+    def finish_at_full_data(self) -> None:
+        """When the time runs out before any fit on the full data: the best configuration of the
+        highest rung reached is fitted on it, so that there is a winner to report and test."""
+        top = len(self.fractions) - 1
+        if (best := best_unfinished(self.state, top, self.metric)) is not None:
+            self.fit([best], top)
+
+
+def best_unfinished(state: HalvingState, top: int, metric: str) -> int | None:
+    """The configuration to fit on the full data when none was: the best of the highest rung
+    reached; None when a fit on the full data exists (or nothing finished)."""
+    if any(g == top for _, g in state.results) or not state.results:
+        return None
+    config, rung = max(state.results, key=lambda k: (k[1], state.results[k].metrics[metric], -k[0]))
+    log.warning(
+        "Halving: the time ran out before any fit on the full training data; fitting "
+        "configuration %d (best of rung %d) on it",
+        config,
+        rung,
+    )
+    return config
+
+
+def top_losses(state: HalvingState, rungs: int, metric: str) -> list[float]:
+    """Losses of the fits on the full data, in the order they finished."""
+    done = sorted((r for (_, g), r in state.results.items() if g == rungs - 1), key=_order)
+    return [-r.metrics[metric] for r in done]
+
+
+def _order(record: TrialRecord) -> int:
+    return record.number
+
+
+def run_calls(calls: list[Callable[[], Any]], parallelism: int, spark: Any) -> None:
+    """Run the calls, up to `parallelism` at once in driver threads, each in its own FAIR
+    scheduler pool (see sweep.parallel); the first error is raised once all calls ended."""
+    if parallelism <= 1:
+        for call in calls:
+            call()
+        return
+
+    def pooled(call: Callable[[], Any]) -> Any:
+        spark.setLocalProperty("spark.scheduler.pool", threading.current_thread().name)
+        return call()
+
+    error: BaseException | None = None
+    with ThreadPoolExecutor(parallelism, thread_name_prefix="trial") as pool:
+        for future in as_completed([pool.submit(pooled, call) for call in calls]):
+            try:
+                future.result()
+            except BaseException as exc:  # the others finish; the first error is the one raised
+                error = error or exc
+    if error is not None:
+        raise error
+
+
+def tpe_trials(points: dict[int, Vals], losses: dict[int, float]) -> Trials:
+    """Pure in effect: a Trials holding these finished points (tid = configuration number)."""
+    trials = Trials()
+    if not points:
+        return trials
+    tids = sorted(points)
+    trials.new_trial_ids(max(tids) + 1)  # reserved first, or ids repeat
+    docs = trials.new_trial_docs(
+        tids,
+        [None] * len(tids),
+        [{"status": STATUS_OK, "loss": losses[t]} for t in tids],
+        [
+            {
+                "tid": t,
+                "cmd": ("domain_attachment", "FMinIter_Domain"),
+                "workdir": None,
+                "idxs": {k: ([t] if v else []) for k, v in points[t].items()},
+                "vals": {k: list(v) for k, v in points[t].items()},
+            }
+            for t in tids
+        ],
+    )
+    for doc in docs:
+        doc["state"] = JOB_STATE_DONE
+    trials.insert_trial_docs(docs)
+    trials.refresh()
+    return trials
+
+
+def _log_time_plot(objective: Objective, state: HalvingState, metric: str) -> None:
+    """The parent's best-so-far-vs-time plot of this process's fits. A drawing problem is a
+    warning, not a lost sweep."""
+    fits = [(t, r.metrics[metric], r.train_fraction) for t, r in state.timeline if r.status == "ok"]
+    try:
+        figure = time_plot.best_vs_time({"halving": fits}, metric)
+    except Exception as exc:  # noqa: BLE001
+        log.warning("Could not draw plots/best_vs_time.png: %s", exc)
+        return
+    objective.tracker.log_figure(objective.parent_id, figure, "plots/best_vs_time.png")
