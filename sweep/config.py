@@ -56,6 +56,8 @@ class DataSettings:
     split: list[float] = field(default_factory=lambda: [0.8, 0.1, 0.1])
     # Fixed, not derived from the core count: a tree's splits depend on the partitioning.
     partitions: int = 2
+    # How the one-hot groups reach the trees: onehot (54 columns) or categorical (sweep.features).
+    features: str = "onehot"
 
 
 @dataclass
@@ -167,6 +169,7 @@ def param_spec(name: str, node: Any) -> ParamSpec:
 def validate(cfg: SweepConfig) -> None:
     """Check every value whose type alone does not make it valid."""
     # The tables of what may be searched live with the model families; imported here only.
+    from sweep.features import ENCODINGS, check_search_bins
     from sweep.models import tables
     from sweep.params import validate_search
 
@@ -209,6 +212,7 @@ def validate(cfg: SweepConfig) -> None:
         list(d.split),
         "three positive fractions (train, validation, test) that sum to 1, e.g. [0.8,0.1,0.1]",
     )
+    _check(d.features in ENCODINGS, "data.features", d.features, f"one of {', '.join(ENCODINGS)}")
     if d.source == "synthetic" and d.path is not None:
         raise ConfigError(
             f"{d.path!r} is given, but data=synthetic generates its data",
@@ -245,6 +249,7 @@ def validate(cfg: SweepConfig) -> None:
         "a name of letters, digits, _ and - (not 'latest')",
     )
     validate_search(cfg.search, m.family, tables())
+    check_search_bins(d.features, cfg.search.get("max_bins"))
 
 
 def _check(ok: bool, key: str, value: object, valid: str) -> None:

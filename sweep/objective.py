@@ -96,7 +96,11 @@ class Objective:
                 try:
                     with time_limit(self.spark, self.cfg.sweep.trial_timeout_s, f"trial-{number}"):
                         result = run_trial(
-                            self.data.train, self.data.validation, params, self.cfg.model
+                            self.data.train,
+                            self.data.validation,
+                            params,
+                            self.cfg.model,
+                            self.data.features,
                         )
                 except Exception:
                     self.stop.raise_if_requested()  # cancelled by a signal: KILLED, not FAILED

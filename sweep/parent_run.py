@@ -78,6 +78,7 @@ def log_setup(cfg: SweepConfig, data: PreparedData, tracker: Tracker, parent_id:
         parent_id,
         params={
             run_keys.FAMILY: cfg.model.family,
+            run_keys.FEATURES: data.features,
             "seed": cfg.sweep.seed,
             "max_evals": cfg.sweep.max_evals,
             "metric": cfg.sweep.metric,

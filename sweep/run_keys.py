@@ -24,6 +24,7 @@ UPDATED = "updated."  # + a param a resumed sweep changed (MLflow params cannot 
 
 # Params on the parent run
 FAMILY = "family"  # the model family (model=dtree|forest); resume refuses another
+FEATURES = "features"  # the encoding (data.features=onehot|categorical); resume refuses another
 DATA_SHA256 = "data_sha256"
 BEST = "best_"  # + the winner's Spark parameter or validation metric
 TEST = "test_"  # + the winner's metric on the test split

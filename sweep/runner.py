@@ -215,7 +215,15 @@ def _winner(
     old = max(earlier, key=lambda r: r.metrics[metric], default=None)
     if old is None or (objective.best and objective.best[0].metrics[metric] >= old.metrics[metric]):
         return objective.best
-    result = refit(data.train, data.validation, old.params, cfg.model, metric, old.metrics[metric])
+    result = refit(
+        data.train,
+        data.validation,
+        old.params,
+        cfg.model,
+        metric,
+        old.metrics[metric],
+        data.features,
+    )
     return old, result
 
 

@@ -16,9 +16,9 @@ from typing import Any
 from pyspark.ml import PipelineModel
 from pyspark.sql import DataFrame
 
-from sweep import covtype
+from sweep import features as encodings
 from sweep.config import ModelSettings
-from sweep.data import FEATURES_COL, LABEL_COL, assembler
+from sweep.data import FEATURES_COL, LABEL_COL
 from sweep.models import family
 
 log = logging.getLogger(__name__)
@@ -35,16 +35,24 @@ class TrialResult:
     summary: dict[str, float]  # what the family says about the fitted model (num_nodes, ...)
     importances: dict[str, float]
     fitted: Any  # the family's fitted Spark model (a tree, a forest)
+    features: str = "onehot"  # the encoding the model was fitted on (sweep.features)
 
     def pipeline(self) -> PipelineModel:
-        """The servable model: raw 54 columns → assembler → model → `prediction` (1..7)."""
-        return PipelineModel(stages=[assembler(), self.fitted])
+        """The servable model: raw 54 columns → the encoding's stages (for categorical: the
+        category indices, then the assembler) → model → `prediction` (1..7)."""
+        return PipelineModel(stages=[*encodings.stages(self.features, FEATURES_COL), self.fitted])
 
 
 def run_trial(
-    train: DataFrame, validation: DataFrame, params: Mapping[str, Any], model: ModelSettings
+    train: DataFrame,
+    validation: DataFrame,
+    params: Mapping[str, Any],
+    model: ModelSettings,
+    features: str = "onehot",
 ) -> TrialResult:
-    """Fit `model.family`'s estimator with these Spark parameters, evaluate on `validation`."""
+    """Fit `model.family`'s estimator with these Spark parameters on `train` (vectors in the
+    encoding `features`), evaluate on `validation`."""
+    encodings.check_params(features, params)  # before Spark's own, mid-fit refusal
     estimator = family(model.family).estimator(params, model, FEATURES_COL, LABEL_COL)
     started = time.perf_counter()
     fitted = estimator.fit(train)
@@ -58,9 +66,14 @@ def run_trial(
         eval_seconds=evaluated - fit_done,
         summary=family(model.family).describe(fitted),
         importances=dict(
-            zip(covtype.FEATURES, fitted.featureImportances.toArray().tolist(), strict=True)
+            zip(
+                encodings.feature_names(features),
+                fitted.featureImportances.toArray().tolist(),
+                strict=True,
+            )
         ),
         fitted=fitted,
+        features=features,
     )
 
 
@@ -71,10 +84,11 @@ def refit(
     model: ModelSettings,
     metric: str,
     logged: float | None,
+    features: str = "onehot",
 ) -> TrialResult:
-    """Fit a finished trial again (same params, split and seed) to have its model in memory; a
-    score other than the one it logged is a warning (the data or Spark changed under it)."""
-    result = run_trial(train, validation, params, model)
+    """Fit a finished trial again (same params, split, encoding and seed) to have its model in
+    memory; a score other than the one it logged is a warning (the data or Spark changed)."""
+    result = run_trial(train, validation, params, model, features)
     if logged is not None and abs(result.metrics[metric] - logged) > 1e-9:
         log.warning(
             "The refitted trial scores %s %.6f; it logged %.6f",
