@@ -17,6 +17,10 @@ Parts (all by default; `--parts` runs some and keeps the others' earlier results
             mlflow.pyspark.ml.autolog
   forest    `python -m sweep +experiment=forest` (issue 11) for each --forest-seeds seed with
             --forest-evals evals; best validation accuracy, wall time and peak memory
+  features  data.features=onehot vs categorical (issue 12, part 3): the issue's six tree
+            configurations, plus its reference one (30/300/entropy), fitted on each encoding of
+            the same split; validation accuracy and fit seconds side by side. A categorical tree
+            needs maxBins >= 40 (the soil types), so it gets max(bins, 40)
   scoring   the JVM-free scorer (issue 13) against the Spark pyfunc on a full-data depth-30
             tree: export cost, agreement on the test split, in-process and server latency,
             seconds to /ping (bench/scoring.py)
@@ -53,6 +57,10 @@ FOREST_EVALS = 10  # conf/experiment/forest.yaml's
 TVS_IMPURITIES = ["gini", "entropy"]  # × compare_evals / 2 depths from 6 to 30: a grid as large
 WARM_UP = {"maxDepth": 5, "maxBins": 32, "impurity": "gini"}
 KNOB_PARAMS = {"maxDepth": 20, "maxBins": 300, "impurity": "entropy"}
+FEATURE_CONFIGS = [  # issue 12's six (maxDepth, maxBins, impurity), then its reference one
+    (10, 32, "gini"), (15, 200, "entropy"), (20, 64, "entropy"), (25, 300, "gini"),
+    (30, 32, "gini"), (30, 139, "entropy"), (30, 300, "entropy"),
+]  # fmt: skip
 KNOBS = [  # cacheNodeIds made no difference in an earlier measurement (PITFALLS.md)
     {"maxMemoryInMB": 256, "cacheNodeIds": False},
     {"maxMemoryInMB": 1024, "cacheNodeIds": False},
@@ -69,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         "tvs": tvs,
         "scoring": scoring,
         "forest": forest,
+        "features": features,
     }
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--data", required=True, type=Path, help="a Covtype file (.data.gz)")
@@ -314,6 +323,42 @@ def knobs(args: argparse.Namespace, work: Path) -> dict[str, Any]:
                 {**knob, "fit_seconds": result.fit_seconds, "accuracy": result.metrics["accuracy"]}
             )
     return {"params": KNOB_PARAMS, "fits": fits}
+
+
+def features(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """Each configuration fitted on both encodings of one split, one after the other (so a change
+    of machine load hits both); one untimed small fit warms the JVM first."""
+    from sweep.data import prepared
+    from sweep.features import min_bins
+    from sweep.trial import run_trial
+
+    cfg = compose("+experiment=dtree", f"data.path={args.data}", f"data.cache_dir={work}/cache")
+    fits = []
+    with (
+        session() as spark,
+        prepared(spark, cfg.data, False, features="onehot") as onehot,
+        prepared(spark, cfg.data, False, features="categorical") as categorical,
+    ):
+        if onehot.counts != categorical.counts:
+            raise SystemExit(
+                f"the encodings split differently: {onehot.counts} {categorical.counts}"
+            )
+        run_trial(onehot.train, onehot.validation, WARM_UP, cfg.model)
+        for depth, bins, impurity in FEATURE_CONFIGS:
+            row: dict[str, Any] = {"maxDepth": depth, "maxBins": bins, "impurity": impurity}
+            for data in (onehot, categorical):
+                used = max(bins, min_bins(data.features))
+                params = {"maxDepth": depth, "maxBins": used, "impurity": impurity}
+                t = run_trial(data.train, data.validation, params, cfg.model, data.features)
+                row[data.features] = {
+                    "maxBins": used,
+                    "fit_seconds": t.fit_seconds,
+                    "accuracy": t.metrics["accuracy"],
+                    "num_nodes": t.summary["num_nodes"],
+                }
+            print(f"[bench] features: {row}", flush=True)
+            fits.append(row)
+    return {"rows": onehot.counts, "fits": fits}
 
 
 def _comparison_config(args: argparse.Namespace, work: Path):
