@@ -91,6 +91,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--forest-seeds", type=int, nargs="+", default=[0], help="forest seeds")
     ap.add_argument("--forest-evals", type=int, default=FOREST_EVALS, help="forest evals per seed")
+    ap.add_argument(
+        "--feature-configs",
+        nargs="+",
+        default=[f"{d}/{b}/{i}" for d, b, i in FEATURE_CONFIGS],
+        help="features part: maxDepth/maxBins/impurity configurations (default: the issue's)",
+    )
     args = ap.parse_args(argv)
     args.data = args.data.resolve()
     if not args.data.is_file():
@@ -327,7 +333,8 @@ def knobs(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 
 def features(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     """Each configuration fitted on both encodings of one split, one after the other (so a change
-    of machine load hits both); one untimed small fit warms the JVM first."""
+    of machine load hits both); one untimed small fit warms the JVM first. Figures are kept per
+    data file, so a run on the sample and one on the full data both stay in the report."""
     from sweep.data import prepared
     from sweep.features import min_bins
     from sweep.trial import run_trial
@@ -344,7 +351,9 @@ def features(args: argparse.Namespace, work: Path) -> dict[str, Any]:
                 f"the encodings split differently: {onehot.counts} {categorical.counts}"
             )
         run_trial(onehot.train, onehot.validation, WARM_UP, cfg.model)
-        for depth, bins, impurity in FEATURE_CONFIGS:
+        for config in args.feature_configs:
+            depth, bins, impurity = config.split("/")
+            depth, bins = int(depth), int(bins)
             row: dict[str, Any] = {"maxDepth": depth, "maxBins": bins, "impurity": impurity}
             for data in (onehot, categorical):
                 used = max(bins, min_bins(data.features))
@@ -358,7 +367,10 @@ def features(args: argparse.Namespace, work: Path) -> dict[str, Any]:
                 }
             print(f"[bench] features: {row}", flush=True)
             fits.append(row)
-    return {"rows": onehot.counts, "fits": fits}
+    json_path = args.report.with_suffix(".json")
+    earlier = json.loads(json_path.read_text()).get("features", {}) if json_path.exists() else {}
+    this = {"commit": git_commit(), "rows": onehot.counts, "fits": fits}
+    return {"by_data": {**earlier.get("by_data", {}), args.data.name: this}}
 
 
 def _comparison_config(args: argparse.Namespace, work: Path):

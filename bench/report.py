@@ -377,31 +377,36 @@ def _knobs(r: dict[str, Any]) -> list[str]:
 
 
 def _features(r: dict[str, Any]) -> list[str]:
-    f = r["features"]
-    rows = f.get("rows", {})
     lines = [
         "## 9. Categorical features",
         "",
         "`data.features=onehot` (54 features) against `data.features=categorical` (10 numeric, "
         "wilderness as one categorical feature of 4 values, soil one of 40): each tree fitted once "
-        "per encoding on the same split "
-        f"({rows.get('train', 0):,} training and {rows.get('validation', 0):,} validation rows), "
-        "as a sweep's trial fits it, one encoding right after the other. The last row is the "
-        "issue's reference configuration. A categorical tree needs maxBins of at least 40 "
-        "(the soil types), so where the configuration has fewer it gets 40 (marked →40).",
+        "per encoding on the same split, as a sweep's trial fits it (`run_trial`, the fixed tree "
+        "settings of `model.*`), one encoding right after the other; accuracy on the validation "
+        "split. A categorical tree needs maxBins of at least 40 (the soil types), so where the "
+        "configuration has fewer it gets 40 (marked →40).",
         "",
-        "| maxDepth | maxBins | impurity | one-hot fit s | one-hot accuracy | categorical fit s "
-        "| categorical accuracy | nodes one-hot / categorical |",
-        "|---|---|---|---|---|---|---|---|",
     ]
-    for x in f["fits"]:
-        o, c = x["onehot"], x["categorical"]
-        bins = f"{x['maxBins']}" + (f" →{c['maxBins']}" if c["maxBins"] != x["maxBins"] else "")
-        lines.append(
-            f"| {x['maxDepth']} | {bins} | {x['impurity']} | {o['fit_seconds']:.1f} | "
-            f"{o['accuracy']:.4f} | {c['fit_seconds']:.1f} | {c['accuracy']:.4f} | "
-            f"{o['num_nodes']:,} / {c['num_nodes']:,} |"
-        )
-    if f.get("note"):
-        lines += ["", f["note"]]
-    return [*lines, ""]
+    for name, run in r["features"]["by_data"].items():
+        rows = run.get("rows", {})
+        lines += [
+            f"`{name}` ({rows.get('train', 0):,} training and {rows.get('validation', 0):,} "
+            f"validation rows; commit {run.get('commit', '?')}):",
+            "",
+            "| maxDepth | maxBins | impurity | one-hot fit s | one-hot accuracy "
+            "| categorical fit s | categorical accuracy | nodes one-hot / categorical |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for x in run["fits"]:
+            o, c = x["onehot"], x["categorical"]
+            bins = f"{x['maxBins']}" + (f" →{c['maxBins']}" if c["maxBins"] != x["maxBins"] else "")
+            lines.append(
+                f"| {x['maxDepth']} | {bins} | {x['impurity']} | {o['fit_seconds']:.1f} | "
+                f"{o['accuracy']:.4f} | {c['fit_seconds']:.1f} | {c['accuracy']:.4f} | "
+                f"{o['num_nodes']:,} / {c['num_nodes']:,} |"
+            )
+        lines.append("")
+    if r["features"].get("note"):
+        lines += [r["features"]["note"], ""]
+    return lines
