@@ -340,7 +340,7 @@ def features(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     from sweep.trial import run_trial
 
     cfg = compose("+experiment=dtree", f"data.path={args.data}", f"data.cache_dir={work}/cache")
-    fits = []
+    fits, commit = [], git_commit()  # the code that fits, not the one when it ends
     with (
         session() as spark,
         prepared(spark, cfg.data, False, features="onehot") as onehot,
@@ -355,6 +355,7 @@ def features(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             depth, bins, impurity = config.split("/")
             depth, bins = int(depth), int(bins)
             row: dict[str, Any] = {"maxDepth": depth, "maxBins": bins, "impurity": impurity}
+            row["commit"] = commit
             for data in (onehot, categorical):
                 used = max(bins, min_bins(data.features))
                 params = {"maxDepth": depth, "maxBins": used, "impurity": impurity}
@@ -377,7 +378,7 @@ def features(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         for f in by_data.get(args.data.name, {}).get("fits", [])
         if (f["maxDepth"], f["maxBins"], f["impurity"]) not in measured
     ]
-    this = {"commit": git_commit(), "rows": onehot.counts, "fits": kept + fits}
+    this = {"commit": commit, "rows": onehot.counts, "fits": kept + fits}
     return {"by_data": {**by_data, args.data.name: this}}
 
 
