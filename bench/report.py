@@ -390,9 +390,10 @@ def _features(r: dict[str, Any]) -> list[str]:
     ]
     for name, run in r["features"]["by_data"].items():
         rows = run.get("rows", {})
+        commits = sorted({f.get("commit", run.get("commit", "?")) for f in run["fits"]})
         lines += [
             f"`{name}` ({rows.get('train', 0):,} training and {rows.get('validation', 0):,} "
-            f"validation rows; commit {run.get('commit', '?')}):",
+            f"validation rows; commit {', '.join(commits)}):",
             "",
             "| maxDepth | maxBins | impurity | one-hot fit s | one-hot accuracy "
             "| categorical fit s | categorical accuracy | nodes one-hot / categorical |",
