@@ -399,7 +399,7 @@ def _features(r: dict[str, Any]) -> list[str]:
             "| categorical fit s | categorical accuracy | nodes one-hot / categorical |",
             "|---|---|---|---|---|---|---|---|",
         ]
-        for x in run["fits"]:
+        for x in sorted(run["fits"], key=lambda f: (f["maxDepth"], f["maxBins"], f["impurity"])):
             o, c = x["onehot"], x["categorical"]
             bins = f"{x['maxBins']}" + (f" →{c['maxBins']}" if c["maxBins"] != x["maxBins"] else "")
             lines.append(
