@@ -378,7 +378,7 @@ def _knobs(r: dict[str, Any]) -> list[str]:
 
 def _features(r: dict[str, Any]) -> list[str]:
     lines = [
-        "## 9. Categorical features",
+        "## 11. Categorical features",  # main has 9 (warm start) and 10 (halving)
         "",
         "`data.features=onehot` (54 features) against `data.features=categorical` (10 numeric, "
         "wilderness as one categorical feature of 4 values, soil one of 40): each tree fitted once "
