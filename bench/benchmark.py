@@ -25,6 +25,10 @@ Parts (all by default; `--parts` runs some and keeps the others' earlier results
             configurations) for each --seeds seed (bench/halving.py): best validation accuracy,
             wall time, best-so-far against seconds for both, drawn into docs/halving.png; reuses
             part quality's sweeps from the same --work
+  features  data.features=onehot vs categorical (issue 12, part 3): the issue's six tree
+            configurations, plus its reference one (30/300/entropy), fitted on each encoding of
+            the same split; validation accuracy and fit seconds side by side. A categorical tree
+            needs maxBins >= 40 (the soil types), so it gets max(bins, 40)
   scoring   the JVM-free scorer (issue 13) against the Spark pyfunc on a full-data depth-30
             tree: export cost, agreement on the test split, in-process and server latency,
             seconds to /ping (bench/scoring.py)
@@ -67,6 +71,10 @@ SAMPLE_NAME = "covtype-sample100k.data.gz"  # beside --data, as in ../shared/dat
 TVS_IMPURITIES = ["gini", "entropy"]  # × compare_evals / 2 depths from 6 to 30: a grid as large
 WARM_UP = {"maxDepth": 5, "maxBins": 32, "impurity": "gini"}
 KNOB_PARAMS = {"maxDepth": 20, "maxBins": 300, "impurity": "entropy"}
+FEATURE_CONFIGS = [  # issue 12's six (maxDepth, maxBins, impurity), then its reference one
+    (10, 32, "gini"), (15, 200, "entropy"), (20, 64, "entropy"), (25, 300, "gini"),
+    (30, 32, "gini"), (30, 139, "entropy"), (30, 300, "entropy"),
+]  # fmt: skip
 KNOBS = [  # cacheNodeIds made no difference in an earlier measurement (PITFALLS.md)
     {"maxMemoryInMB": 256, "cacheNodeIds": False},
     {"maxMemoryInMB": 1024, "cacheNodeIds": False},
@@ -85,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         "forest": forest,
         "warm_start": warm_start,
         "halving": halving,
+        "features": features,
     }
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--data", required=True, type=Path, help="a Covtype file (.data.gz)")
@@ -108,6 +117,12 @@ def main(argv: list[str] | None = None) -> int:
         "--warm-prior-evals", type=int, default=WARM_PRIOR_EVALS, help="warm_start: prior's evals"
     )
     halving_arguments(ap)
+    ap.add_argument(
+        "--feature-configs",
+        nargs="+",
+        default=[f"{d}/{b}/{i}" for d, b, i in FEATURE_CONFIGS],
+        help="features part: maxDepth/maxBins/impurity configurations (default: the issue's)",
+    )
     args = ap.parse_args(argv)
     args.data = args.data.resolve()
     if not args.data.is_file():
@@ -381,6 +396,57 @@ def knobs(args: argparse.Namespace, work: Path) -> dict[str, Any]:
                 {**knob, "fit_seconds": result.fit_seconds, "accuracy": result.metrics["accuracy"]}
             )
     return {"params": KNOB_PARAMS, "fits": fits}
+
+
+def features(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """Each configuration fitted on both encodings of one split, one after the other (so a change
+    of machine load hits both); one untimed small fit warms the JVM first. Figures are kept per
+    data file, so a run on the sample and one on the full data both stay in the report."""
+    from sweep.data.features import min_bins
+    from sweep.data.prepare import prepared
+    from sweep.trial import run_trial
+
+    cfg = compose("+experiment=dtree", f"data.path={args.data}", f"data.cache_dir={work}/cache")
+    fits, commit = [], git_commit()  # the code that fits, not the one when it ends
+    with (
+        session() as spark,
+        prepared(spark, cfg.data, False, features="onehot") as onehot,
+        prepared(spark, cfg.data, False, features="categorical") as categorical,
+    ):
+        if onehot.counts != categorical.counts:
+            raise SystemExit(
+                f"the encodings split differently: {onehot.counts} {categorical.counts}"
+            )
+        run_trial(onehot.train, onehot.validation, WARM_UP, cfg.model)
+        for config in args.feature_configs:
+            depth, bins, impurity = config.split("/")
+            depth, bins = int(depth), int(bins)
+            row: dict[str, Any] = {"maxDepth": depth, "maxBins": bins, "impurity": impurity}
+            row["commit"] = commit
+            for data in (onehot, categorical):
+                used = max(bins, min_bins(data.features))
+                params = {"maxDepth": depth, "maxBins": used, "impurity": impurity}
+                t = run_trial(data.train, data.validation, params, cfg.model, data.features)
+                row[data.features] = {
+                    "maxBins": used,
+                    "fit_seconds": t.fit_seconds,
+                    "accuracy": t.metrics["accuracy"],
+                    "num_nodes": t.summary["num_nodes"],
+                }
+            print(f"[bench] features: {row}", flush=True)
+            fits.append(row)
+    json_path = args.report.with_suffix(".json")
+    earlier = json.loads(json_path.read_text()).get("features", {}) if json_path.exists() else {}
+    by_data = earlier.get("by_data", {})
+    # A configuration measured before on the same file stays unless this run measured it again.
+    measured = {(f["maxDepth"], f["maxBins"], f["impurity"]) for f in fits}
+    kept = [
+        f
+        for f in by_data.get(args.data.name, {}).get("fits", [])
+        if (f["maxDepth"], f["maxBins"], f["impurity"]) not in measured
+    ]
+    this = {"commit": commit, "rows": onehot.counts, "fits": kept + fits}
+    return {"by_data": {**by_data, args.data.name: this}}
 
 
 def _comparison_config(args: argparse.Namespace, work: Path):

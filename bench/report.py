@@ -57,6 +57,7 @@ def render(r: dict[str, Any]) -> str:
         ("forest", _forest),
         ("warm_start", _warm_start),
         ("halving", _halving),
+        ("features", _features),
     ):
         if name in r:
             lines += section(r)
@@ -445,3 +446,40 @@ def _knobs(r: dict[str, Any]) -> list[str]:
         ),
         "",
     ]
+
+
+def _features(r: dict[str, Any]) -> list[str]:
+    lines = [
+        "## 11. Categorical features",  # main has 9 (warm start) and 10 (halving)
+        "",
+        "`data.features=onehot` (54 features) against `data.features=categorical` (10 numeric, "
+        "wilderness as one categorical feature of 4 values, soil one of 40): each tree fitted once "
+        "per encoding on the same split, as a sweep's trial fits it (`run_trial`, the fixed tree "
+        "settings of `model.*`), one encoding right after the other; accuracy on the validation "
+        "split. A categorical tree needs maxBins of at least 40 (the soil types), so where the "
+        "configuration has fewer it gets 40 (marked →40).",
+        "",
+    ]
+    for name, run in r["features"]["by_data"].items():
+        rows = run.get("rows", {})
+        commits = sorted({f.get("commit", run.get("commit", "?")) for f in run["fits"]})
+        lines += [
+            f"`{name}` ({rows.get('train', 0):,} training and {rows.get('validation', 0):,} "
+            f"validation rows; commit {', '.join(commits)}):",
+            "",
+            "| maxDepth | maxBins | impurity | one-hot fit s | one-hot accuracy "
+            "| categorical fit s | categorical accuracy | nodes one-hot / categorical |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for x in sorted(run["fits"], key=lambda f: (f["maxDepth"], f["maxBins"], f["impurity"])):
+            o, c = x["onehot"], x["categorical"]
+            bins = f"{x['maxBins']}" + (f" →{c['maxBins']}" if c["maxBins"] != x["maxBins"] else "")
+            lines.append(
+                f"| {x['maxDepth']} | {bins} | {x['impurity']} | {o['fit_seconds']:.1f} | "
+                f"{o['accuracy']:.4f} | {c['fit_seconds']:.1f} | {c['accuracy']:.4f} | "
+                f"{o['num_nodes']:,} / {c['num_nodes']:,} |"
+            )
+        lines.append("")
+    if r["features"].get("note"):
+        lines += [r["features"]["note"], ""]
+    return lines

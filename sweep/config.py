@@ -23,6 +23,7 @@ METRICS = ("accuracy", "f1")
 LOG_MODELS = ("best", "all", "none")
 PROMOTE = ("if_better", "always")
 DATA_SOURCES = ("covtype", "synthetic")
+ENCODINGS = ("onehot", "categorical")  # data.features: see sweep/data/features.py
 AUTO = "auto"  # model=auto: TPE picks the family too; search.<family>.<name> per family
 SCHEDULERS = ("none", "halving")
 
@@ -73,6 +74,9 @@ class DataSettings:
     split: list[float] = field(default_factory=lambda: [0.8, 0.1, 0.1])
     # Fixed, not derived from the core count: a tree's splits depend on the partitioning.
     partitions: int = 2
+    # How the one-hot groups reach the trees: onehot (54 columns) or categorical
+    # (sweep.data.features).
+    features: str = "onehot"
 
 
 @dataclass
@@ -248,6 +252,7 @@ def validate(cfg: SweepConfig) -> None:
         list(d.split),
         "three positive fractions (train, validation, test) that sum to 1, e.g. [0.8,0.1,0.1]",
     )
+    _check(d.features in ENCODINGS, "data.features", d.features, f"one of {', '.join(ENCODINGS)}")
     if d.source == "synthetic" and d.path is not None:
         raise ConfigError(
             f"{d.path!r} is given, but data=synthetic generates its data",

@@ -10,6 +10,7 @@ from omegaconf import DictConfig
 
 from sweep import config, halving
 from sweep.config import AUTO, SweepConfig
+from sweep.data.features import check_search_bins
 from sweep.errors import ConfigError
 from sweep.models import families, tables
 from sweep.params import validate_search
@@ -29,6 +30,7 @@ def load_config(composed: DictConfig) -> SweepConfig:
         )
     if chosen != AUTO:
         validate_search(cfg.search, chosen, tables())
+        check_search_bins(cfg.data.features, cfg.search.get("max_bins"))
         return cfg
     if not cfg.search:
         raise ConfigError(
@@ -44,4 +46,5 @@ def load_config(composed: DictConfig) -> SweepConfig:
                 fix=f"Under model=auto, search.<family> is one of {', '.join(known)}",
             )
         validate_search(entries, name, tables(), prefix=f"search.{name}")
+        check_search_bins(cfg.data.features, entries.get("max_bins"), prefix=f"search.{name}")
     return cfg

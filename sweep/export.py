@@ -9,12 +9,17 @@ is vectorised: ~0.1 s for a 45,000-node tree, where a Python pass per node over 
 SparkSession, so a model logged before this existed can be exported from its artifacts.
 
 Supported: a PipelineModel of one VectorAssembler (numeric columns) followed by a
-DecisionTreeClassificationModel or RandomForestClassificationModel reading its output.
+DecisionTreeClassificationModel or RandomForestClassificationModel reading its output; before the
+assembler, optionally the SQLTransformer of `data.features=categorical` (`sweep.data.features`),
+whose
+one-hot groups the exported trees then carry, so the scorer takes the same raw columns. Any other
+SQL is refused: the statement must be exactly one `sweep.data.features.statement` writes.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -22,11 +27,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from sweep.data.features import groups_of
 from sweep.errors import UnsupportedModel
 from sweep.treescore import FOREST, TREE, Trees
 
 _SPARK = "org.apache.spark.ml."
 ASSEMBLER = _SPARK + "feature.VectorAssembler"
+SQL = _SPARK + "feature.SQLTransformer"
 MODELS = {_SPARK + "classification." + kind: kind for kind in (TREE, FOREST)}
 __all__ = ["UnsupportedModel", "from_saved_pipeline", "trees_from_nodes"]
 
@@ -36,18 +43,28 @@ def from_saved_pipeline(path: str | Path) -> Trees:
     path = Path(path)
     stages = _stage_dirs(path)
     kinds = [_metadata(s)["class"] for s in stages]
+    groups: dict[str, list[str]] = {}
+    if len(stages) == 3 and kinds[0] == SQL:
+        groups = _onehot_groups(stages[0])
+        stages, kinds = stages[1:], kinds[1:]
     if len(stages) != 2 or kinds[0] != ASSEMBLER or kinds[1] not in MODELS:
         raise UnsupportedModel(
             f"the pipeline's stages are {[k.rsplit('.', 1)[-1] for k in kinds]}",
             where=str(path),
-            fix="The JVM-free scorer takes a VectorAssembler followed by a decision tree or "
-            "random forest classifier",
+            fix="The JVM-free scorer takes a VectorAssembler (after sweep's categorical "
+            "SQLTransformer, optionally) followed by a decision tree or random forest classifier",
         )
     assembler, model = _metadata(stages[0]), _metadata(stages[1])
     columns = tuple(_param(assembler, "inputCols"))
     if _param(assembler, "outputCol") != _param(model, "featuresCol"):
         raise UnsupportedModel(
             "the model does not read the assembler's output column", where=str(stages[1])
+        )
+    missing = [name for name in groups if name not in columns]
+    if missing:
+        raise UnsupportedModel(
+            f"the assembler does not take the categorical column(s) {missing}",
+            where=str(stages[0]),
         )
     if model["numFeatures"] != len(columns):
         raise UnsupportedModel(
@@ -57,7 +74,29 @@ def from_saved_pipeline(path: str | Path) -> Trees:
             fix="Assemble the features from numeric columns only",
         )
     nodes = _node_table(stages[1] / "data", nested=MODELS[kinds[1]] == FOREST)
-    return trees_from_nodes(MODELS[kinds[1]], columns, int(model["numClasses"]), nodes)
+    trees = trees_from_nodes(MODELS[kinds[1]], columns, int(model["numClasses"]), nodes)
+    if not groups:
+        return trees
+    return replace(
+        trees,
+        onehot_columns=tuple(c for cols in groups.values() for c in cols),
+        onehot_feature=np.array(
+            [columns.index(name) for name, cols in groups.items() for _ in cols], dtype=np.int32
+        ),
+    )
+
+
+def _onehot_groups(stage: Path) -> dict[str, list[str]]:
+    """The one-hot groups of sweep's categorical SQLTransformer; any other SQL is refused."""
+    groups = groups_of(_param(_metadata(stage), "statement") or "")
+    if groups is None:
+        raise UnsupportedModel(
+            "its SQLTransformer is not the one-hot → category index statement of "
+            "data.features=categorical",
+            where=str(stage),
+            fix="The JVM-free scorer reproduces only sweep's own encoding stages",
+        )
+    return groups
 
 
 def trees_from_nodes(kind: str, columns: tuple[str, ...], num_classes: int, t: pa.Table) -> Trees:

@@ -135,7 +135,12 @@ class Objective:
                 try:
                     with time_limit(self.spark, self.cfg.sweep.trial_timeout_s, f"trial-{number}"):
                         result = run_trial(
-                            train, self.data.validation, params, self.cfg.model, chosen
+                            train,
+                            self.data.validation,
+                            params,
+                            self.cfg.model,
+                            family_name=chosen,
+                            features=self.data.features,
                         )
                 except Exception:
                     self.stop.raise_if_requested()  # cancelled by a signal: KILLED, not FAILED

@@ -81,6 +81,7 @@ def log_setup(
         parent_id,
         params={
             run_keys.FAMILY: cfg.model.family,
+            run_keys.FEATURES: data.features,
             "seed": cfg.sweep.seed,
             "max_evals": cfg.sweep.max_evals,
             "metric": cfg.sweep.metric,

@@ -77,6 +77,15 @@ def check_compatible(parent: Run, cfg: SweepConfig, sha256: str | None) -> None:
             fix=f"Add sweep.scheduler={parent.data.params[run_keys.SCHEDULER]} and the sweep's "
             "sweep.fidelity settings",
         )
+    # Sweeps from before encodings were all one-hot; trials of another encoding cannot be refitted.
+    recorded_features = parent.data.params.get(run_keys.FEATURES, "onehot")
+    if recorded_features != cfg.data.features:
+        raise ConfigError(
+            f"cannot resume sweep {parent.info.run_id} of data.features={recorded_features} "
+            f"as data.features={cfg.data.features}",
+            where="sweep.resume",
+            fix=f"Add data.features={recorded_features}, or start a new sweep",
+        )
     recorded_space = parent.data.tags.get(run_keys.SEARCH_SPACE)
     recorded_sha = parent.data.params.get(run_keys.DATA_SHA256)
     problems = []

@@ -34,6 +34,7 @@ EVAL_SECONDS = "eval_seconds"
 
 # Params on the parent run
 FAMILY = "family"  # the model family (dtree|forest|auto); resume refuses another; on children too
+FEATURES = "features"  # the encoding (data.features=onehot|categorical); resume refuses another
 DATA_SHA256 = "data_sha256"
 WARM_START_RUN_ID = "warm_start_run_id"  # the sweep whose trials seeded TPE (sweep.warm_start)
 WARM_START_TRIALS = "warm_start_trials"  # how many of its trials did (inside this search space)

@@ -222,7 +222,16 @@ def _winner(
     if old is None or (objective.best and objective.best[0].metrics[metric] >= old.metrics[metric]):
         return objective.best
     logged = old.metrics[metric]
-    result = refit(data.train, data.validation, old.params, cfg.model, metric, logged, old.family)
+    result = refit(
+        data.train,
+        data.validation,
+        old.params,
+        cfg.model,
+        metric,
+        logged,
+        family_name=old.family,
+        features=data.features,
+    )
     return old, result
 
 

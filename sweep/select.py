@@ -115,7 +115,16 @@ def _refit(
             )
         metric = cfg.sweep.metric
         logged = child.data.metrics.get(metric)
-        result = refit(data.train, data.validation, params, cfg.model, metric, logged, fitted)
+        result = refit(
+            data.train,
+            data.validation,
+            params,
+            cfg.model,
+            metric,
+            logged,
+            family_name=fitted,
+            features=data.features,
+        )
         if model_uri is None:
             model_uri = tracker.log_model(child.info.run_id, result.pipeline(), data.example)
         test = metrics_from_confusion(confusion_matrix(result.fitted, data.test))

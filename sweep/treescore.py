@@ -7,6 +7,11 @@ MLflow's `code_paths`: `mlflow.pyfunc.load_model` and `mlflow models serve` impo
 top-level module `treescore`. So it imports nothing of `sweep`, nothing of MLflow at import time,
 and never pyspark: NumPy and pandas only.
 
+A model fitted on categorical features (`data.features=categorical`) still takes the raw one-hot
+columns: its file lists which raw columns make up each categorical feature (format 2), and `encode`
+collapses them to the category index as the model's SQLTransformer does (exactly one column equal
+to 1 gives its position; anything else -1, which every categorical split treats as unseen).
+
 Predictions are Spark's, bit for bit: a continuous split sends `x <= threshold` left; a categorical
 split sends the listed categories left and an unlisted value the way Spark's `CategoricalSplit`
 does; a leaf's class probabilities are its class counts over their sequential sum; a forest adds
@@ -17,7 +22,7 @@ format for other languages.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +30,8 @@ import numpy as np
 import pandas as pd
 
 FORMAT = "sweep.treescore/1"
+FORMAT_ONEHOT_GROUPS = "sweep.treescore/2"  # format 1 + onehot_columns, onehot_feature
+NOT_A_CATEGORY = -1.0  # a one-hot group without exactly one column equal to 1
 TREE, FOREST = "DecisionTreeClassificationModel", "RandomForestClassificationModel"
 OUTPUTS = ("prediction", "probability")  # what `predict(..., params={"output": ...})` returns
 _SMALL = 8  # up to this many rows, walking the tree in Python beats NumPy's per-call overhead
@@ -47,6 +54,11 @@ class Trees:
     num_categories: np.ndarray  # int32 (C,): the feature's number of categories
     unseen_left: np.ndarray  # bool (C,): where a value outside 0..num_categories-1 goes
     counts: np.ndarray  # float64 (N, num_classes): Spark's impurityStats, weighted class counts
+    # Raw columns collapsed into one categorical feature each (format 2; none in format 1): raw
+    # column onehot_columns[m] is category k of feature onehot_feature[m], k counting the earlier
+    # columns of the same feature.
+    onehot_columns: tuple[str, ...] = ()
+    onehot_feature: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
 
     @property
     def num_nodes(self) -> int:
@@ -57,9 +69,12 @@ def save(trees: Trees, path: str | Path) -> None:
     """Write `trees` as an .npz (a zip of .npy arrays; no pickled objects)."""
     check(trees)
     arrays = {k: getattr(trees, k) for k in _ARRAYS}
+    if trees.onehot_columns:  # format 1 stays what readers of one-hot models know
+        arrays["onehot_columns"] = np.array(trees.onehot_columns, dtype=str)
+        arrays["onehot_feature"] = trees.onehot_feature.astype(np.int32)
     np.savez_compressed(
         path,
-        format=np.array(FORMAT),
+        format=np.array(format_of(trees)),
         kind=np.array(trees.kind),
         columns=np.array(trees.columns, dtype=str),
         num_classes=np.array(trees.num_classes, dtype=np.int64),
@@ -67,16 +82,28 @@ def save(trees: Trees, path: str | Path) -> None:
     )
 
 
+def format_of(trees: Trees) -> str:
+    """The format a file of these trees has: 2 only where one-hot groups need it."""
+    return FORMAT_ONEHOT_GROUPS if trees.onehot_columns else FORMAT
+
+
 def load(path: str | Path) -> Trees:
     with np.load(path, allow_pickle=False) as f:
-        if "format" not in f.files or str(f["format"]) != FORMAT:
+        if "format" not in f.files or str(f["format"]) not in (FORMAT, FORMAT_ONEHOT_GROUPS):
             found = str(f["format"]) if "format" in f.files else "no format entry"
-            raise ValueError(f"{path}: not a {FORMAT} file ({found})")
+            raise ValueError(f"{path}: not a {FORMAT} or {FORMAT_ONEHOT_GROUPS} file ({found})")
+        groups = {}
+        if str(f["format"]) == FORMAT_ONEHOT_GROUPS:
+            groups = {
+                "onehot_columns": tuple(str(c) for c in f["onehot_columns"]),
+                "onehot_feature": f["onehot_feature"],
+            }
         trees = Trees(
             kind=str(f["kind"]),
             columns=tuple(str(c) for c in f["columns"]),
             num_classes=int(f["num_classes"]),
             **{k: f[k] for k in _ARRAYS},
+            **groups,
         )
     check(trees)
     return trees
@@ -113,6 +140,11 @@ def check(trees: Trees) -> None:
         problems.append("a feature index is out of range")
     if ((trees.category_set >= c) | (trees.category_set < -1)).any():
         problems.append("a category_set index is out of range")
+    groups = trees.onehot_feature
+    if groups.shape != (len(trees.onehot_columns),) or (
+        len(groups) and (groups.min() < 0 or groups.max() >= len(trees.columns))
+    ):
+        problems.append("onehot_feature does not name a feature for each of onehot_columns")
     if problems:
         raise ValueError("invalid trees: " + "; ".join(problems))
 
@@ -258,6 +290,39 @@ def features(columns: tuple[str, ...], data: Any) -> np.ndarray:
     return x
 
 
+def inputs(trees: Trees) -> tuple[str, ...]:
+    """The raw columns a row to score carries: `columns`, each categorical feature made of one-hot
+    columns replaced by them (Covtype's 54 columns for either encoding)."""
+    made_of: dict[int, list[str]] = {}
+    for column, j in zip(trees.onehot_columns, trees.onehot_feature.tolist(), strict=True):
+        made_of.setdefault(j, []).append(column)
+    return tuple(c for j, name in enumerate(trees.columns) for c in made_of.get(j, [name]))
+
+
+def encode(trees: Trees, data: Any) -> np.ndarray:
+    """(n, features) float64 from the raw columns (`inputs`: a DataFrame by name, or an array in
+    that order): plain columns as they are, each one-hot group as its category index, as the
+    model's SQLTransformer computes it."""
+    raw_columns = inputs(trees)
+    raw = features(raw_columns, data)
+    if not trees.onehot_columns:
+        return raw
+    position = {c: i for i, c in enumerate(raw_columns)}
+    out = np.empty((len(raw), len(trees.columns)), dtype=np.float64)
+    for j, name in enumerate(trees.columns):
+        members = [
+            c for c, f in zip(trees.onehot_columns, trees.onehot_feature, strict=True) if f == j
+        ]
+        if not members:
+            out[:, j] = raw[:, position[name]]
+            continue
+        group = raw[:, [position[c] for c in members]]
+        one = group == 1
+        exactly_one = ((group != 0).sum(axis=1) == 1) & one.any(axis=1)
+        out[:, j] = np.where(exactly_one, one.argmax(axis=1), NOT_A_CATEGORY)
+    return out
+
+
 class PyfuncModel:
     """What `mlflow.pyfunc.load_model` wraps: `predict(df)` gives labels, as the Spark flavor;
     `predict(df, params={"output": "probability"})` a frame of `prediction` and `probability`."""
@@ -269,7 +334,7 @@ class PyfuncModel:
         output = (params or {}).get("output", "prediction")
         if output not in OUTPUTS:
             raise _bad_parameter(f"params.output must be one of {list(OUTPUTS)}, not {output!r}")
-        x = features(self.scorer.trees.columns, model_input)
+        x = encode(self.scorer.trees, model_input)
         if output == "prediction":
             return self.scorer.predict(x)
         labels, probability = self.scorer.predict_proba(x)

@@ -17,8 +17,8 @@ from pyspark.ml import PipelineModel
 from pyspark.sql import DataFrame
 
 from sweep.config import ModelSettings
-from sweep.data import covtype
-from sweep.data.covtype import FEATURES_COL, LABEL_COL, assembler
+from sweep.data import features as encodings
+from sweep.data.covtype import FEATURES_COL, LABEL_COL
 from sweep.models import family
 from sweep.records import Confusion
 
@@ -34,10 +34,12 @@ class TrialResult:
     summary: dict[str, float]  # what the family says about the fitted model (num_nodes, ...)
     importances: dict[str, float]
     fitted: Any  # the family's fitted Spark model (a tree, a forest)
+    features: str = "onehot"  # the encoding the model was fitted on (sweep.data.features)
 
     def pipeline(self) -> PipelineModel:
-        """The servable model: raw 54 columns → assembler → model → `prediction` (1..7)."""
-        return PipelineModel(stages=[assembler(), self.fitted])
+        """The servable model: raw 54 columns → the encoding's stages (for categorical: the
+        category indices, then the assembler) → model → `prediction` (1..7)."""
+        return PipelineModel(stages=[*encodings.stages(self.features, FEATURES_COL), self.fitted])
 
 
 def run_trial(
@@ -46,9 +48,12 @@ def run_trial(
     params: Mapping[str, Any],
     model: ModelSettings,
     family_name: str | None = None,
+    features: str = "onehot",
 ) -> TrialResult:
     """Fit the family's estimator (`family_name`, else `model.family`) with these Spark
-    parameters, with `model`'s fixed settings; evaluate it on `validation`."""
+    parameters and `model`'s fixed settings on `train` (vectors in the encoding `features`);
+    evaluate it on `validation`."""
+    encodings.check_params(features, params)  # before Spark's own, mid-fit refusal
     chosen = family(family_name or model.family)
     estimator = chosen.estimator(params, model, FEATURES_COL, LABEL_COL)
     started = time.perf_counter()
@@ -63,9 +68,14 @@ def run_trial(
         eval_seconds=evaluated - fit_done,
         summary=chosen.describe(fitted),
         importances=dict(
-            zip(covtype.FEATURES, fitted.featureImportances.toArray().tolist(), strict=True)
+            zip(
+                encodings.feature_names(features),
+                fitted.featureImportances.toArray().tolist(),
+                strict=True,
+            )
         ),
         fitted=fitted,
+        features=features,
     )
 
 
@@ -77,10 +87,11 @@ def refit(
     metric: str,
     logged: float | None,
     family_name: str | None = None,
+    features: str = "onehot",
 ) -> TrialResult:
-    """Fit a finished trial again (same params, split and seed) to have its model in memory; a
-    score other than the one it logged is a warning (the data or Spark changed under it)."""
-    result = run_trial(train, validation, params, model, family_name)
+    """Fit a finished trial again (same params, split, encoding and seed) to have its model in
+    memory; a score other than the one it logged is a warning (the data or Spark changed)."""
+    result = run_trial(train, validation, params, model, family_name, features)
     if logged is not None and abs(result.metrics[metric] - logged) > 1e-9:
         log.warning(
             "The refitted trial scores %s %.6f; it logged %.6f",

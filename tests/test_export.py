@@ -1,8 +1,9 @@
 """Spark's fitted trees, exported from the files Spark saves and scored without Spark, predict what
 Spark predicts: row for row on the 100k sample's test split, for a depth-30 tree on the one-hot
-columns, a tree with categorical features and a random forest. Where the sample is absent (a CI
-clone without ../shared) the same tests run on 60,000 synthetic Covtype-shaped rows, so the
-agreement is checked everywhere.
+columns, a tree with categorical features and a random forest, and the pipelines a sweep logs with
+data.features=categorical (a tree and a forest on the 54 raw columns, malformed rows too). Where the
+sample is absent (a CI clone without ../shared) the same tests run on 60,000 synthetic
+Covtype-shaped rows, so the agreement is checked everywhere.
 """
 
 import time
@@ -17,26 +18,28 @@ from pyspark.ml.functions import vector_to_array
 from pyspark.sql import functions as F
 
 from sweep import export
-from sweep.config import DataSettings
+from sweep.config import DataSettings, ModelSettings
+from sweep.data import features as encodings
 from sweep.data.covtype import FEATURES, FEATURES_COL, LABEL_COL, NUMERIC, assembler
 from sweep.data.prepare import prepared
-from sweep.treescore import FOREST, TREE, Scorer, features
+from sweep.treescore import FOREST, TREE, Scorer, encode
+from sweep.trial import run_trial
 from tests.conftest import SAMPLE_100K
 
 pytestmark = pytest.mark.slow
 REAL = SAMPLE_100K.is_file()
 NOMINAL = {"Wilderness": 4, "Soil": 40}  # the one-hot groups as one categorical column each
+SOURCE = (
+    DataSettings(source="covtype", path=str(SAMPLE_100K))
+    if REAL
+    else DataSettings(source="synthetic", rows=60_000)
+)
 
 
 @pytest.fixture(scope="module")
 def covtype(spark):
     """(train split as assembled vectors, test split as a pandas frame of the 54 raw columns)."""
-    source = (
-        DataSettings(source="covtype", path=str(SAMPLE_100K))
-        if REAL
-        else DataSettings(source="synthetic", rows=60_000)
-    )
-    with prepared(spark, source, False) as data:
+    with prepared(spark, SOURCE, False) as data:
         rows = data.test.select(vector_to_array(FEATURES_COL).alias("x")).toPandas()
         test = pd.DataFrame(np.stack(rows["x"]), columns=FEATURES).astype("int64")
         yield data.train, test
@@ -62,12 +65,12 @@ def assert_same(spark, pipeline, trees, frame):
     expected_labels, expected_proba = spark_scores(spark, pipeline, frame)
     # Columns by name: shuffled, with an extra one, as a request may send them.
     shuffled = frame.assign(Cover_Type=0)[[*reversed(frame.columns), "Cover_Type"]]
-    labels, proba = Scorer(trees).predict_proba(features(trees.columns, shuffled))
+    labels, proba = Scorer(trees).predict_proba(encode(trees, shuffled))
     assert len(labels) == len(frame)
     assert np.array_equal(labels, expected_labels), np.flatnonzero(labels != expected_labels)[:10]
     np.testing.assert_array_equal(proba, expected_proba)
     scorer = Scorer(trees)
-    one_by_one = [scorer.predict(features(trees.columns, frame.iloc[[i]]))[0] for i in range(50)]
+    one_by_one = [scorer.predict(encode(trees, frame.iloc[[i]]))[0] for i in range(50)]
     assert one_by_one == expected_labels[:50].tolist()  # the small-request path too
 
 
@@ -153,3 +156,42 @@ def test_a_pipeline_the_scorer_cannot_reproduce_is_refused(spark, covtype, tmp_p
         export.UnsupportedModel, match="stages are .'DecisionTreeClassificationModel'"
     ):
         export.from_saved_pipeline(tmp_path / "bare")
+
+
+@pytest.fixture(scope="module")
+def covtype_categorical(spark):
+    """(the prepared categorical splits, their test rows as the 54 raw columns, with rows that are
+    no category appended: a request may send them, and Spark scores them)."""
+    with prepared(spark, SOURCE, False, features="categorical") as data:
+        rows = data.test.select(vector_to_array(FEATURES_COL).alias("x")).toPandas()
+        test = encodings.raw_rows(np.stack(rows["x"]), "categorical")
+        odd = test.head(4).copy()
+        odd.loc[odd.index[0], encodings.GROUPS["Soil"]] = 0  # no soil type
+        odd.loc[odd.index[1], encodings.GROUPS["Wilderness"]] = 1  # every area
+        odd.loc[odd.index[2], "Soil_Type_5"] = 2  # not a one-hot value
+        odd.loc[odd.index[3], encodings.GROUPS["Wilderness"]] = 0
+        yield data, pd.concat([test, odd], ignore_index=True)
+
+
+@pytest.mark.parametrize(
+    ("family", "params"),
+    [
+        ("dtree", {"maxDepth": 20, "maxBins": 64, "impurity": "entropy"}),
+        ("forest", {"numTrees": 6, "maxDepth": 12, "maxBins": 40}),
+    ],
+)
+def test_a_categorical_sweeps_model_predicts_as_spark_on_raw_rows(
+    spark, covtype_categorical, tmp_path, family, params
+):
+    data, test = covtype_categorical
+    result = run_trial(
+        data.train, data.validation, params, ModelSettings(family=family), "categorical"
+    )
+    pipeline = result.pipeline()  # what the sweep logs
+    trees, _ = exported(pipeline, tmp_path)
+    assert trees.columns == tuple(encodings.feature_names("categorical"))
+    assert trees.onehot_columns == (*encodings.GROUPS["Wilderness"], *encodings.GROUPS["Soil"])
+    categorical = trees.category_set >= 0
+    assert set(trees.feature[categorical].tolist()) == {10, 11}, "splits on both category sets"
+    assert set(trees.num_categories.tolist()) == {4, 40}
+    assert_same(spark, pipeline, trees, test)

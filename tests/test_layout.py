@@ -14,6 +14,9 @@ MAX_CLASS_LINES = 120
 # The JVM-free scorer is copied into every logged model and runs inside MLflow's scoring server,
 # where raising MLflow's own exception is what turns a bad request into a 400.
 MLFLOW_OUTSIDE_TRACKING = {"sweep.treescore"}
+# The scorer is copied alone into every logged model (MLflow code_paths, loader_module
+# `treescore`), so its file format, NumPy scoring and pyfunc loader stay one file.
+LONG_MODULES = {"sweep.treescore": 400}
 # What the plots, the report and the story read: plain records, never what produced them.
 LIGHT = ("sweep.plots", "sweep.report", "sweep.story", "sweep.records", "sweep.progress")
 
@@ -124,7 +127,7 @@ def test_modules_and_classes_stay_small():
     too_long = {}
     for name, path in MODULES.items():
         lines = path.read_text().count("\n")
-        if lines > MAX_MODULE_LINES:
+        if lines > LONG_MODULES.get(name, MAX_MODULE_LINES):
             too_long[name] = lines
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ClassDef):

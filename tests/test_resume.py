@@ -133,6 +133,11 @@ def test_resume_refuses_another_search_space_or_data_unless_forced(compose_cfg, 
         run_sweep(
             compose_cfg(*QUICK, resume, "data.rows=2500"), spark, Tracker.connect(cfg.tracking)
         )
+    other_encoding = compose_cfg(
+        *QUICK, resume, "data.features=categorical", "search.max_bins.low=40"
+    )
+    with pytest.raises(ConfigError, match=r"of data.features=onehot as data.features=categorical"):
+        run_sweep(other_encoding, spark, Tracker.connect(cfg.tracking))
     forced = compose_cfg(
         *QUICK,
         "sweep.resume=last",

@@ -153,7 +153,7 @@ def test_the_file_round_trips_and_refuses_other_files(tmp_path):
     assert loaded.columns == COLUMNS and loaded.kind == TREE
     assert score_both_ways(loaded, [[0.0, 9.0], [0.0, 3.0]]) == [1.0, 2.0]
     np.savez(tmp_path / "other.npz", x=np.zeros(3))
-    with pytest.raises(ValueError, match="not a sweep.treescore/1 file"):
+    with pytest.raises(ValueError, match="not a sweep.treescore/1 or sweep.treescore/2 file"):
         treescore.load(tmp_path / "other.npz")
 
 
@@ -214,3 +214,46 @@ def test_the_scorer_imports_neither_pyspark_nor_mlflow(tmp_path):
         [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, cwd=tmp_path
     )
     assert done.returncode == 0, done.stderr
+
+
+def grouped(trees=None):
+    """A tree on (a, g) where g is a categorical feature made of the one-hot columns g0, g1, g2."""
+    trees = trees or categorical({1}, num=3)
+    return replace(
+        trees,
+        columns=("a", "g"),
+        onehot_columns=("g0", "g1", "g2"),
+        onehot_feature=np.array([1, 1, 1], dtype=np.int32),
+    )
+
+
+@pytest.mark.parametrize(
+    ("g", "index"),
+    [
+        ([1, 0, 0], 0.0),
+        ([0, 0, 1], 2.0),
+        ([0, 0, 0], -1.0),  # no category: -1, unseen by every split
+        ([1, 1, 0], -1.0),  # two
+        ([0, 2, 0], -1.0),  # not a one-hot value
+        ([1, -1, 0], -1.0),
+    ],
+)
+def test_one_hot_groups_become_category_indices_as_the_sql_does(g, index):
+    frame = pd.DataFrame([[5, *g]], columns=["a", "g0", "g1", "g2"])
+    assert treescore.inputs(grouped()) == ("a", "g0", "g1", "g2")
+    assert treescore.encode(grouped(), frame[["g2", "a", "g1", "g0"]]).tolist() == [[5.0, index]]
+
+
+def test_a_file_with_one_hot_groups_is_format_2_and_round_trips(tmp_path):
+    treescore.save(grouped(), tmp_path / "g.npz")
+    treescore.save(categorical({1}, num=3), tmp_path / "plain.npz")
+    with np.load(tmp_path / "g.npz") as f, np.load(tmp_path / "plain.npz") as plain:
+        assert str(f["format"]) == "sweep.treescore/2" and "onehot_columns" in f.files
+        assert str(plain["format"]) == "sweep.treescore/1" and "onehot_columns" not in plain.files
+    loaded = treescore.load(tmp_path / "g.npz")
+    assert loaded.onehot_columns == ("g0", "g1", "g2")
+    frame = pd.DataFrame({"a": [0, 0, 0], "g0": [0, 1, 0], "g1": [1, 0, 0], "g2": [0, 0, 0]})
+    # category 1 goes left (class 1); 0 right (class 2); no category goes where unseen ones go
+    assert PyfuncModel(loaded).predict(frame).tolist() == [1.0, 2.0, 2.0]
+    with pytest.raises(ValueError, match="onehot_feature"):
+        treescore.check(replace(grouped(), onehot_feature=np.array([1, 1, 5], dtype=np.int32)))

@@ -38,7 +38,7 @@ from pyspark.sql.types import StructType
 from sweep.config import DataSettings
 
 log = logging.getLogger(__name__)
-FORMAT = "v2"  # bump when what is stored changes; older copies are then ignored
+FORMAT = "v3"  # bump when what is stored changes; older copies are then ignored (v3: encodings)
 MANIFEST = "_MANIFEST.json"
 # Huge split and open-cost sizes make Spark read each Parquet file as one whole partition.
 _ONE_FILE_ONE_PARTITION = {
@@ -47,18 +47,21 @@ _ONE_FILE_ONE_PARTITION = {
 }
 
 
-def folder(cfg: DataSettings, sha256: str) -> Path:
-    """Where the splits of the file with this sha256 go, for these split settings."""
+def folder(cfg: DataSettings, sha256: str, features: str = "onehot") -> Path:
+    """Where the splits of the file with this sha256 go, for these split settings and feature
+    encoding (`data.features`: each encoding is its own entry)."""
     fractions = "-".join(f"{f:g}" for f in cfg.split)
-    name = f"covtype-{FORMAT}-{sha256[:16]}-seed{cfg.seed}-split{fractions}-p{cfg.partitions}"
+    settings = f"seed{cfg.seed}-split{fractions}-p{cfg.partitions}"
+    name = f"covtype-{FORMAT}-{sha256[:16]}-{features}-{settings}"
     return Path(cfg.cache_dir).expanduser().resolve() / "parquet" / name
 
 
-def key(cfg: DataSettings, sha256: str) -> dict[str, Any]:
+def key(cfg: DataSettings, sha256: str, features: str = "onehot") -> dict[str, Any]:
     """What an entry was built from; its manifest must match it exactly."""
     return {
         "format": FORMAT,
         "sha256": sha256,
+        "features": features,
         "seed": cfg.seed,
         "split": list(cfg.split),
         "partitions": cfg.partitions,

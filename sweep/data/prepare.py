@@ -23,7 +23,8 @@ from pyspark.sql.types import DoubleType, StructField, StructType
 
 from sweep.config import DataSettings
 from sweep.data import covtype, parquet_cache
-from sweep.data.covtype import FEATURES_COL, LABEL_COL, assembler
+from sweep.data import features as encodings
+from sweep.data.covtype import FEATURES_COL, LABEL_COL
 from sweep.data.download import fetch, sha256_of
 from sweep.errors import DataError
 
@@ -46,6 +47,14 @@ class PreparedData:
     sha256: str | None
     example: pd.DataFrame  # a few raw rows of the 54 features, int64 (as JSON requests arrive)
     cache: str = "off"  # what the Parquet cache did: off, read, stored, rebuilt: <why>
+    features: str = "onehot"  # the encoding the vectors hold (sweep.data.features)
+
+
+def split_schema(features: str) -> StructType:
+    """The stored splits' schema; the vector carries the encoding's attributes (categorical)."""
+    meta = encodings.attributes(features)
+    vector = StructField(FEATURES_COL, VectorUDT(), False, metadata=meta)
+    return StructType([vector, SPLIT_SCHEMA[LABEL_COL]])
 
 
 def local_path(cfg: DataSettings) -> Path | None:
@@ -108,17 +117,17 @@ def load_raw(
     return covtype.read(spark, path, cfg.partitions), path, sha256
 
 
-def assign(raw: DataFrame, cfg: DataSettings) -> DataFrame:
-    """Assembled features, label and a seeded `split` column (train, validation or test): one
-    uniform draw per row, so the three splits come from one pass over the data."""
+def assign(raw: DataFrame, cfg: DataSettings, features: str = "onehot") -> DataFrame:
+    """Encoded features, label and a seeded `split` column (train, validation or test): one
+    uniform draw per row, so the three splits come from one pass over the data. The draw does not
+    depend on the encoding: both encodings split the same rows the same way."""
     draw = F.col("_draw")
     bounds = np.cumsum(cfg.split[:-1]) / sum(cfg.split)
     which = F.when(draw < float(bounds[0]), SPLITS[0])
     for bound, name in zip(bounds[1:], SPLITS[1:-1], strict=True):
         which = which.when(draw < float(bound), name)
     return (
-        assembler()
-        .transform(raw)
+        encodings.encode(raw, features, FEATURES_COL)
         .withColumn("_draw", F.rand(cfg.seed))  # drawn once per row, then compared
         .select(
             FEATURES_COL,
@@ -137,17 +146,21 @@ class Splits:
     cache: str  # off, read, stored, or "rebuilt: <why the entry failed its check>"
 
 
-def load_splits(spark: SparkSession, cfg: DataSettings, progress: bool = True) -> Splits:
-    """The three splits, persisted, with their row counts: from the Parquet cache when the file
-    was prepared before with the same settings and the entry passes its check, else parsed (and
-    stored)."""
+def load_splits(
+    spark: SparkSession, cfg: DataSettings, progress: bool = True, features: str | None = None
+) -> Splits:
+    """The three splits in the encoding `features` (default `data.features`), persisted, with
+    their row counts: from the Parquet cache when the file was prepared before with the same
+    settings and encoding and the entry passes its check, else parsed (and stored)."""
+    features = features or cfg.features
     if cfg.source == "covtype" and cfg.parquet_cache:
         path, sha256 = locate(cfg, progress)
         if sha256:  # a local file or a download: a key for the cache
-            return _cached_splits(spark, cfg, path, sha256)
+            return _cached_splits(spark, cfg, path, sha256, features)
     raw, source, sha256 = load_raw(spark, cfg, progress)
     try:
-        assigned = assign(raw, cfg)
+        encodings.check_rows(raw, features, source)
+        assigned = assign(raw, cfg, features)
         splits = [
             assigned.filter(F.col(SPLIT_COL) == name).drop(SPLIT_COL).persist() for name in SPLITS
         ]
@@ -157,10 +170,13 @@ def load_splits(spark: SparkSession, cfg: DataSettings, progress: bool = True) -
     return Splits(splits, counts, source, sha256, "off")
 
 
-def _cached_splits(spark: SparkSession, cfg: DataSettings, path: str, sha256: str) -> Splits:
+def _cached_splits(
+    spark: SparkSession, cfg: DataSettings, path: str, sha256: str, features: str
+) -> Splits:
     """Read the entry; one that fails its check (files or rows against its manifest) is never
     trained on: it is discarded and rebuilt, with a warning that says what was wrong."""
-    target, key = parquet_cache.folder(cfg, sha256), parquet_cache.key(cfg, sha256)
+    target = parquet_cache.folder(cfg, sha256, features)
+    key = parquet_cache.key(cfg, sha256, features)
     status, why = "read", parquet_cache.problem(target, key)
     for _ in range(2):
         if why is not None:
@@ -172,12 +188,14 @@ def _cached_splits(spark: SparkSession, cfg: DataSettings, path: str, sha256: st
                 status = "stored"
             raw = covtype.read(spark, path, cfg.partitions)
             try:
-                parquet_cache.store(assign(raw, cfg), SPLIT_COL, target, key)
+                encodings.check_rows(raw, features, path)
+                parquet_cache.store(assign(raw, cfg, features), SPLIT_COL, target, key)
             finally:
                 raw.unpersist()
         else:
             log.info("Data: reading the prepared splits from %s", target)
-        splits, counts = parquet_cache.load(spark, target, SPLIT_COL, SPLITS, SPLIT_SCHEMA)
+        schema = split_schema(features)
+        splits, counts = parquet_cache.load(spark, target, SPLIT_COL, SPLITS, schema)
         recorded = parquet_cache.rows(target)
         if counts == [recorded.get(name, 0) for name in SPLITS]:
             return Splits(splits, counts, path, sha256, status)
@@ -193,10 +211,12 @@ def _cached_splits(spark: SparkSession, cfg: DataSettings, path: str, sha256: st
 
 @contextmanager
 def prepared(
-    spark: SparkSession, cfg: DataSettings, progress: bool = True
+    spark: SparkSession, cfg: DataSettings, progress: bool = True, features: str | None = None
 ) -> Iterator[PreparedData]:
-    """Read once, assemble, split seeded, persist the three splits; unpersist them on exit."""
-    loaded = load_splits(spark, cfg, progress)
+    """Read once, encode (`features`, default `data.features`), split seeded, persist the three
+    splits; unpersist them on exit."""
+    features = features or cfg.features
+    loaded = load_splits(spark, cfg, progress, features)
     splits = loaded.frames
     try:
         counts = dict(zip(SPLITS, loaded.counts, strict=True))
@@ -213,15 +233,16 @@ def prepared(
             counts=counts,
             source=loaded.source,
             sha256=loaded.sha256,
-            example=_example(splits[-1]),
+            example=_example(splits[-1], features),
             cache=loaded.cache,
+            features=features,
         )
     finally:
         for df in splits:
             df.unpersist()
 
 
-def _example(df: DataFrame) -> pd.DataFrame:
+def _example(df: DataFrame, features: str = "onehot") -> pd.DataFrame:
     """A few rows of the 54 raw features as int64, the type JSON requests arrive as."""
     rows = df.select(vector_to_array(FEATURES_COL).alias("x")).limit(EXAMPLE_ROWS).collect()
-    return pd.DataFrame([r["x"] for r in rows], columns=covtype.FEATURES).astype("int64")
+    return encodings.raw_rows(np.array([r["x"] for r in rows]), features)

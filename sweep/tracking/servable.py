@@ -81,7 +81,7 @@ def use_scorer(mlflow_model: Model, trees: treescore.Trees, seconds: float) -> N
     mlflow_model.metadata = {
         **(mlflow_model.metadata or {}),
         "treescore": {
-            "format": treescore.FORMAT,
+            "format": treescore.format_of(trees),
             "kind": trees.kind,
             "trees": len(trees.roots),
             "nodes": trees.num_nodes,
