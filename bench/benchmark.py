@@ -426,7 +426,9 @@ def features(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             for data in (onehot, categorical):
                 used = max(bins, min_bins(data.features))
                 params = {"maxDepth": depth, "maxBins": used, "impurity": impurity}
-                t = run_trial(data.train, data.validation, params, cfg.model, data.features)
+                t = run_trial(
+                    data.train, data.validation, params, cfg.model, features=data.features
+                )
                 row[data.features] = {
                     "maxBins": used,
                     "fit_seconds": t.fit_seconds,

@@ -47,6 +47,7 @@ def run_trial(
     validation: DataFrame,
     params: Mapping[str, Any],
     model: ModelSettings,
+    *,
     family_name: str | None = None,
     features: str = "onehot",
 ) -> TrialResult:
@@ -86,12 +87,13 @@ def refit(
     model: ModelSettings,
     metric: str,
     logged: float | None,
+    *,
     family_name: str | None = None,
     features: str = "onehot",
 ) -> TrialResult:
     """Fit a finished trial again (same params, split, encoding and seed) to have its model in
     memory; a score other than the one it logged is a warning (the data or Spark changed)."""
-    result = run_trial(train, validation, params, model, family_name, features)
+    result = run_trial(train, validation, params, model, family_name=family_name, features=features)
     if logged is not None and abs(result.metrics[metric] - logged) > 1e-9:
         log.warning(
             "The refitted trial scores %s %.6f; it logged %.6f",

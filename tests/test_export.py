@@ -185,7 +185,7 @@ def test_a_categorical_sweeps_model_predicts_as_spark_on_raw_rows(
 ):
     data, test = covtype_categorical
     result = run_trial(
-        data.train, data.validation, params, ModelSettings(family=family), "categorical"
+        data.train, data.validation, params, ModelSettings(family=family), features="categorical"
     )
     pipeline = result.pipeline()  # what the sweep logs
     trees, _ = exported(pipeline, tmp_path)

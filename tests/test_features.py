@@ -115,7 +115,7 @@ def test_a_tree_splits_on_a_set_of_categories(categorical, tmp_path):
         categorical.validation,
         {"maxDepth": 6, "maxBins": 40},
         ModelSettings(),
-        "categorical",
+        features="categorical",
     )
     assert list(result.importances)[-2:] == ["Wilderness", "Soil"]
     result.pipeline().save(str(tmp_path / "model"))
@@ -133,7 +133,7 @@ def test_a_tree_splits_on_a_set_of_categories(categorical, tmp_path):
 def test_the_pipeline_takes_the_54_raw_columns(spark, categorical):
     result = run_trial(
         categorical.train, categorical.validation, {"maxDepth": 5, "maxBins": 48}, ModelSettings(),
-        "categorical",
+        features="categorical",
     )  # fmt: skip
     pipeline = result.pipeline()
     kinds = [type(s).__name__ for s in pipeline.stages]
@@ -151,7 +151,7 @@ def test_the_pipeline_takes_the_54_raw_columns(spark, categorical):
 def test_too_few_bins_for_a_trial_fail_before_the_fit(categorical):
     with pytest.raises(ConfigError, match=r"maxBins: 32 is below 40"):
         run_trial(categorical.train, categorical.validation, {"maxDepth": 3}, ModelSettings(),
-                  "categorical")  # fmt: skip
+                  features="categorical")  # fmt: skip
 
 
 def test_rows_without_exactly_one_category_are_refused_for_training(spark):
