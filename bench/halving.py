@@ -36,10 +36,8 @@ def halving(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         ]
         plain = _plain(work, seed, plain_args)
         # named by its settings: a run of other settings in the same --work is not reused
-        fast_dir = (
-            work
-            / f"halving-seed{seed}-{args.halving_evals}-{args.halving_min_fraction}-{args.halving_eta}"
-        )
+        settings = f"{args.halving_evals}-{args.halving_min_fraction}-{args.halving_eta}"
+        fast_dir = work / f"halving-seed{seed}-{settings}"
         fast = cli_sweep(
             fast_dir,
             True,
