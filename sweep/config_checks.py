@@ -17,8 +17,9 @@ from sweep.params import validate_search
 
 
 def load_config(composed: DictConfig) -> SweepConfig:
-    """The composed config typed and checked (`sweep.config.load`), then its model family and
-    search space checked against the families' tables: the one way in for every entry point."""
+    """The composed config typed and checked (`sweep.config.load`), then the halving schedule,
+    the model family and the search space (against the families' tables; categorical features
+    need enough bins): the one way in for every entry point."""
     cfg = config.load(composed)
     if cfg.sweep.scheduler == "halving":
         halving.validate_fidelity(cfg.sweep.fidelity.min_fraction, cfg.sweep.fidelity.eta)

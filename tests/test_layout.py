@@ -17,8 +17,16 @@ MLFLOW_OUTSIDE_TRACKING = {"sweep.treescore"}
 # The scorer is copied alone into every logged model (MLflow code_paths, loader_module
 # `treescore`), so its file format, NumPy scoring and pyfunc loader stay one file.
 LONG_MODULES = {"sweep.treescore": 400}
-# What the plots, the report and the story read: plain records, never what produced them.
-LIGHT = ("sweep.plots", "sweep.report", "sweep.story", "sweep.records", "sweep.progress")
+# What the plots, the report and the story read: plain records, never what produced them; and
+# the config checks, so that a bad config is refused before Spark or MLflow loads.
+LIGHT = (
+    "sweep.plots",
+    "sweep.report",
+    "sweep.story",
+    "sweep.records",
+    "sweep.progress",
+    "sweep.config_checks",
+)
 
 
 def _modules() -> dict[str, Path]:
