@@ -114,6 +114,7 @@ def test_bad_fidelity_values_name_the_key(min_fraction, eta, key):
         ("sweep.fidelity.eta=1", r"sweep\.fidelity\.eta: 1 is not valid.*integer >= 2"),
         ("sweep.fidelity.min_fraction=0", r"sweep\.fidelity\.min_fraction: 0\.0 is not valid"),
         ("sweep.fidelity.min_fraction=1.5", r"sweep\.fidelity\.min_fraction: 1\.5.*\(0, 1\]"),
+        ("sweep.warm_start=last", r"sweep\.warm_start: a halving sweep cannot be warm-started"),
     ],
 )
 def test_bad_scheduler_config_fails_before_any_work(compose_cfg, override, message):
