@@ -34,7 +34,7 @@ from sweep.tracking.runs import Tracker
 from sweep.trial import confusion_matrix, metrics_from_confusion, refit
 
 if TYPE_CHECKING:
-    from mlflow.entities import Run
+    from sweep.tracking.history import Run
 
 SessionFactory = Callable[[SparkSettings], AbstractContextManager[SparkSession]]
 

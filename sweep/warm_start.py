@@ -37,7 +37,7 @@ from sweep.tracking import history
 from sweep.tracking.runs import Tracker
 
 if TYPE_CHECKING:
-    from mlflow.entities import Run
+    from sweep.tracking.history import Run
 
 log = logging.getLogger(__name__)
 

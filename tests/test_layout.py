@@ -45,6 +45,27 @@ def _type_checking(node: ast.AST) -> bool:
     return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
 
 
+def test_no_module_outside_tracking_names_mlflow_even_for_types():
+    """Type-only imports too: a run's type comes from sweep.tracking.history."""
+    named = {
+        name
+        for name, path in MODULES.items()
+        if not name.startswith("sweep.tracking")
+        and name not in MLFLOW_OUTSIDE_TRACKING
+        and any(
+            isinstance(n, (ast.Import, ast.ImportFrom))
+            and any(
+                m.startswith("mlflow")
+                for m in (
+                    [n.module or ""] if isinstance(n, ast.ImportFrom) else [a.name for a in n.names]
+                )
+            )
+            for n in ast.walk(ast.parse(path.read_text()))
+        )
+    }
+    assert named == set()
+
+
 def _imports(path: Path, top_level_only: bool) -> set[str]:
     """Modules `path` imports when run (not under `if TYPE_CHECKING:`); `top_level_only`: those
     imported when the module itself is imported, not inside its functions."""
