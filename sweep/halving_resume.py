@@ -44,6 +44,7 @@ def load_history(tracker: Tracker, cfg: SweepConfig, sha256: str | None) -> Halv
     state, finished, numbers, outside = HalvingState(), [], [-1], 0
     space = SearchSpace.of(cfg)
     labels = space.labels()
+    features = parent.data.params.get(run_keys.FEATURES, "onehot")
     for child in children:
         numbers.append(int(child.data.tags.get(run_keys.TRIAL, -1)))
         if child.info.status == "RUNNING":
@@ -52,9 +53,10 @@ def load_history(tracker: Tracker, cfg: SweepConfig, sha256: str | None) -> Halv
                 "FAILED",
                 "left RUNNING by an interrupted sweep; ended FAILED on resume",
             )
-        record = record_of(child, cfg.model.family)
+        record = record_of(child, cfg.model.family, features)
         config, rung = fit_key(child)
-        vals = space.vals(record.family, record.params, family(record.family).PARAMS)
+        table = family(record.family).PARAMS
+        vals = space.vals(record.family, record.params, table, record.features)
         if vals is None:
             outside += 1
             continue

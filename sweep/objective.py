@@ -49,14 +49,16 @@ def stalled(losses: list[float], rounds: int) -> bool:
 
 def describe(
     space: SearchSpace, point: dict[str, Any], number: int, max_evals: int
-) -> tuple[str, dict[str, Any], str]:
-    """A sampled point → its family, its Spark params and the child run's name."""
-    chosen, values = space.decode(point)
+) -> tuple[str, str, dict[str, Any], str]:
+    """A sampled point → its family, its encoding, its Spark params and the child run's name."""
+    chosen, features, values = space.decode(point)
     entries, table = space.branches[chosen], family(chosen).PARAMS
     params = to_spark_params(values, entries, table)
-    order = [table[n].spark_name for n in entries]
+    order = [table[n].spark_name for n in entries if n in table]
     shown = chosen if space.nested else None
-    return chosen, params, trial_name(number, params, max_evals, order, family=shown)
+    encoding = features if space.searches_features else None
+    name = trial_name(number, params, max_evals, order, family=shown, features=encoding)
+    return chosen, features, params, name
 
 
 def check_failures(failed: list[TrialRecord], limit: int | None) -> None:
@@ -72,8 +74,23 @@ def check_failures(failed: list[TrialRecord], limit: int | None) -> None:
 
 
 def logged_params(record: TrialRecord) -> dict[str, Any]:
-    """What a child's params hold: its family and the exact Spark values."""
-    return {run_keys.FAMILY: record.family, **record.params}
+    """What a child's params hold: its family, its encoding and the exact Spark values."""
+    return {run_keys.FAMILY: record.family, run_keys.FEATURES: record.features, **record.params}
+
+
+def log_fidelity(tracker: Tracker, record: TrialRecord, fidelity: Fidelity) -> None:
+    """A halving fit's rung and configuration, on its record and its child run."""
+    record.rung, record.config = fidelity.rung, fidelity.config
+    record.train_fraction = fidelity.fraction
+    tracker.log(
+        record.run_id,
+        params={
+            **logged_params(record),
+            run_keys.RUNG: fidelity.rung,
+            run_keys.TRAIN_FRACTION: fidelity.fraction,
+        },
+        tags={run_keys.CONFIG: fidelity.config},
+    )
 
 
 def importance_table(result: TrialResult) -> pd.DataFrame:
@@ -120,27 +137,32 @@ class Objective:
         self.stop.raise_if_requested()
         with self.lock:  # sweep.parallelism > 1 calls this from several threads
             number, self.next_number = self.next_number, self.next_number + 1
-        chosen, params, name = describe(self.space, point, number, self.cfg.sweep.max_evals)
+        chosen, features, params, name = describe(
+            self.space, point, number, self.cfg.sweep.max_evals
+        )
         if fidelity:
             name += f" c{fidelity.config} r{fidelity.rung}"
         record = None
         try:
             tags = {run_keys.FAMILY_TAG: chosen}
             with self.tracker.child(self.parent_id, number, name, tags) as run_id:
-                record = TrialRecord(number, run_id, "running", params, name=name, family=chosen)
+                record = TrialRecord(
+                    number, run_id, "running", params, name=name, family=chosen, features=features
+                )
                 self.records.append(record)
                 if fidelity:  # logged now: resuming a halving sweep needs an unfinished fit's rung
-                    self._log_fidelity(record, fidelity)
-                train = fidelity.train if fidelity else self.data.train
+                    log_fidelity(self.tracker, record, fidelity)
+                data = self.data.in_encoding(features)  # the split in the point's encoding
+                train = fidelity.train if fidelity else data.train
                 try:
                     with time_limit(self.spark, self.cfg.sweep.trial_timeout_s, f"trial-{number}"):
                         result = run_trial(
                             train,
-                            self.data.validation,
+                            data.validation,
                             params,
                             self.cfg.model,
                             family_name=chosen,
-                            features=self.data.features,
+                            features=features,
                         )
                 except Exception:
                     self.stop.raise_if_requested()  # cancelled by a signal: KILLED, not FAILED
@@ -161,19 +183,6 @@ class Objective:
         if self.on_trial:
             self.on_trial(record)
         return {"status": STATUS_OK, "loss": -score, "run_id": run_id}
-
-    def _log_fidelity(self, record: TrialRecord, fidelity: Fidelity) -> None:
-        record.rung, record.config = fidelity.rung, fidelity.config
-        record.train_fraction = fidelity.fraction
-        self.tracker.log(
-            record.run_id,
-            params={
-                **logged_params(record),
-                run_keys.RUNG: fidelity.rung,
-                run_keys.TRAIN_FRACTION: fidelity.fraction,
-            },
-            tags={run_keys.CONFIG: fidelity.config},
-        )
 
     def _failed(self, record: TrialRecord, exc: Exception) -> dict[str, Any]:
         record.status = "fail"

@@ -5,6 +5,10 @@ model families (`sweep.models`) use it without an import cycle.
 
 An `int`/`float` entry with `low == high` is pinned: not searched (Hyperopt refuses an empty
 range), it reaches Spark, and every child's params, as that value.
+
+One entry is no Spark parameter: `features` (ENCODING), the feature encoding as a choice (its
+values are checked by `sweep.data.features.check_search_features`). `sweep.space` takes it out of
+a sampled point and hands it to the trial as its encoding.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ if TYPE_CHECKING:
 Table = Mapping[str, "SparkParam"]  # a family's searchable parameters by config name
 
 TYPES = ("int", "float", "choice")
+ENCODING = "features"  # the search entry of the feature encoding, in every family's space
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,8 @@ def validate_search(
             fix=f"Select conf/search/{family}.yaml (search={family}) or add entries",
         )
     for name, spec in search.items():
+        if name == ENCODING:  # not a Spark parameter: sweep.data.features checks it
+            continue
         _validate_entry(f"{prefix}.{name}", name, spec, family, tables)
 
 

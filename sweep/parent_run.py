@@ -81,7 +81,7 @@ def log_setup(
         parent_id,
         params={
             run_keys.FAMILY: cfg.model.family,
-            run_keys.FEATURES: data.features,
+            run_keys.FEATURES: space.recorded_features(),  # or `searched`: see each child's
             "seed": cfg.sweep.seed,
             "max_evals": cfg.sweep.max_evals,
             "metric": cfg.sweep.metric,
@@ -134,6 +134,7 @@ def log_outcome(tracker: Tracker, s: SweepResult) -> None:
                 "run_id": t.run_id,
                 "status": t.status,
                 run_keys.FAMILY: t.family,
+                run_keys.FEATURES: t.features,
                 **t.params,
                 **(_fidelity(t) if t.rung is not None else {}),
                 **t.metrics,
@@ -148,6 +149,7 @@ def log_outcome(tracker: Tracker, s: SweepResult) -> None:
         s.parent_run_id,
         params={
             f"{run_keys.BEST}{run_keys.FAMILY}": s.best.family,
+            f"{run_keys.BEST}{run_keys.FEATURES}": s.best.features,
             **{f"{run_keys.BEST}{k}": v for k, v in s.best.params.items()},
         },
         metrics={

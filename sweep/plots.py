@@ -18,7 +18,7 @@ from matplotlib.ticker import NullFormatter, ScalarFormatter  # noqa: E402
 from sweep import models  # noqa: E402
 from sweep.config import ParamSpec  # noqa: E402
 from sweep.data.columns import CLASS_NAMES  # noqa: E402
-from sweep.params import pinned  # noqa: E402
+from sweep.params import ENCODING, pinned  # noqa: E402
 from sweep.records import Confusion, TrialRecord  # noqa: E402
 from sweep.space import FAMILY, SearchSpace  # noqa: E402
 
@@ -68,8 +68,11 @@ def parameters(trials: Sequence[TrialRecord], metric: str, space: SearchSpace) -
             ran, values, title = done, [t.family for t in done], FAMILY
         else:
             ran = [t for t in done if t.family == family] if space.nested else done
-            spark_name = models.family(family).PARAMS[name].spark_name
-            values = [t.params[spark_name] for t in ran]  # trials keep Spark's names
+            if name == ENCODING:  # no Spark parameter: each trial's encoding
+                values = [t.features for t in ran]
+            else:
+                spark_name = models.family(family).PARAMS[name].spark_name
+                values = [t.params[spark_name] for t in ran]  # trials keep Spark's names
             title = space.label(family, name)
         y = [t.metrics[metric] for t in ran]
         if spec.type == "choice":

@@ -25,6 +25,7 @@ class TrialRecord:
     model_uri: str | None = None
     name: str = ""  # the child run's name (see sweep.story.trial_name)
     family: str = ""  # the model family it fitted (model=auto mixes them)
+    features: str = "onehot"  # the encoding it fitted on (data.features, or searched)
     # sweep.scheduler=halving: the share of the training split fitted on, its rung, and the
     # configuration (TPE point) it belongs to. Only fits on 1.0 can be the winner.
     train_fraction: float = 1.0
@@ -43,8 +44,12 @@ class Registration:
 
 
 def params_line(trial: TrialRecord) -> str:
-    """`family=forest, numTrees=14, …`; trials from before families show their params only."""
-    shown = {"family": trial.family, **trial.params} if trial.family else trial.params
+    """`family=forest, numTrees=14, …`; trials from before families show their params only, a
+    trial on categorical features says so (`features=categorical`: onehot is the default)."""
+    shown = {"family": trial.family} if trial.family else {}
+    if trial.features != "onehot":
+        shown["features"] = trial.features
+    shown.update(trial.params)
     return ", ".join(f"{k}={v}" for k, v in shown.items())
 
 

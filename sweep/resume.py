@@ -18,7 +18,7 @@ from sweep.config import SweepConfig
 from sweep.errors import ConfigError
 from sweep.models import family
 from sweep.records import METRICS, TrialRecord
-from sweep.space import SearchSpace, from_logged
+from sweep.space import SEARCHED, SearchSpace, from_logged
 from sweep.tracking import history
 from sweep.tracking.runs import Tracker
 
@@ -40,6 +40,7 @@ class History:
 def load_history(tracker: Tracker, cfg: SweepConfig, sha256: str | None) -> History:
     parent = history.find_parent(tracker, cfg.sweep.resume, tracker.experiment_id, "sweep.resume")
     check_compatible(parent, cfg, sha256)
+    features = parent.data.params.get(run_keys.FEATURES, "onehot")
     finished, numbers = [], [-1]
     for child in history.children(tracker, parent):
         numbers.append(int(child.data.tags.get(run_keys.TRIAL, -1)))
@@ -51,7 +52,7 @@ def load_history(tracker: Tracker, cfg: SweepConfig, sha256: str | None) -> Hist
                 "left RUNNING by an interrupted sweep; ended FAILED on resume",
             )
         elif status == "FINISHED" and cfg.sweep.metric in child.data.metrics:
-            finished.append(record_of(child, cfg.model.family))
+            finished.append(record_of(child, cfg.model.family, features))
     log.info("Resuming sweep %s: %d finished trials", parent.info.run_id, len(finished))
     trials = hyperopt_trials(finished, cfg)
     return History(
@@ -79,12 +80,13 @@ def check_compatible(parent: Run, cfg: SweepConfig, sha256: str | None) -> None:
         )
     # Sweeps from before encodings were all one-hot; trials of another encoding cannot be refitted.
     recorded_features = parent.data.params.get(run_keys.FEATURES, "onehot")
-    if recorded_features != cfg.data.features:
+    wanted = SearchSpace.of(cfg).recorded_features()
+    if recorded_features != wanted:
         raise ConfigError(
-            f"cannot resume sweep {parent.info.run_id} of data.features={recorded_features} "
-            f"as data.features={cfg.data.features}",
+            f"cannot resume sweep {parent.info.run_id} of {_encoding(recorded_features)} "
+            f"as {_encoding(wanted)}",
             where="sweep.resume",
-            fix=f"Add data.features={recorded_features}, or start a new sweep",
+            fix=f"Resume with {_encoding(recorded_features)}, or start a new sweep",
         )
     recorded_space = parent.data.tags.get(run_keys.SEARCH_SPACE)
     recorded_sha = parent.data.params.get(run_keys.DATA_SHA256)
@@ -104,11 +106,18 @@ def check_compatible(parent: Run, cfg: SweepConfig, sha256: str | None) -> None:
         log.warning("Resuming although %s (sweep.resume_force=true)", problem)
 
 
-def record_of(child: Run, sweep_family: str) -> TrialRecord:
+def _encoding(recorded: str) -> str:
+    """A parent's param `features` as the setting that gives it."""
+    return "search.features (searched)" if recorded == SEARCHED else f"data.features={recorded}"
+
+
+def record_of(child: Run, sweep_family: str, sweep_features: str = "onehot") -> TrialRecord:
     """A finished child as a trial record; children of sweeps from before model families (or of
-    a one-family sweep) fitted the sweep's family."""
+    a one-family sweep) fitted the sweep's family, those from before each child recorded its
+    encoding the sweep's (its parent's param `features`)."""
     metrics = child.data.metrics
     fitted = child.data.params.get(run_keys.FAMILY, sweep_family)
+    features = child.data.params.get(run_keys.FEATURES, sweep_features)
     return TrialRecord(
         number=int(child.data.tags.get(run_keys.TRIAL, -1)),
         run_id=child.info.run_id,
@@ -119,6 +128,7 @@ def record_of(child: Run, sweep_family: str) -> TrialRecord:
         fit_seconds=metrics.get(run_keys.FIT_SECONDS, 0.0),
         eval_seconds=metrics.get(run_keys.EVAL_SECONDS, 0.0),
         family=fitted,
+        features=features,
     )
 
 
@@ -131,7 +141,7 @@ def hyperopt_trials(records: list[TrialRecord], cfg: SweepConfig) -> Trials:
         (r, v)
         for r in records
         if r.family in space.branches
-        and (v := space.vals(r.family, r.params, family(r.family).PARAMS)) is not None
+        and (v := space.vals(r.family, r.params, family(r.family).PARAMS, r.features)) is not None
     ]
     if len(usable) < len(records):
         log.warning(

@@ -7,6 +7,7 @@ session and a temporary store; `sweep.__main__` builds both from config.
 
 from __future__ import annotations
 
+import logging
 import signal
 import time
 from functools import partial
@@ -27,6 +28,7 @@ from sweep.parallel import fmin_threads
 from sweep.progress import Progress
 from sweep.records import SweepResult, TrialRecord
 from sweep.resume import History, load_history
+from sweep.space import SearchSpace
 from sweep.story import best_so_far_key
 from sweep.tracking.runs import Tracker
 from sweep.trial import (
@@ -36,6 +38,8 @@ from sweep.trial import (
     refit,
 )
 
+log = logging.getLogger(__name__)
+
 
 def run_sweep(
     cfg: SweepConfig, spark: SparkSession, tracker: Tracker, stop: StopRequest | None = None
@@ -44,7 +48,12 @@ def run_sweep(
     started = time.perf_counter()
     stop = stop or StopRequest()
     prior = warm_start.find_prior(tracker, cfg)  # refused before the data and any run
-    with prepared(spark, cfg.data, progress=cfg.sweep.progress_bar) as data:
+    space = SearchSpace.of(cfg)
+    encodings = space.encodings()  # a searched encoding: prepared in each, each trial picks one
+    if space.searches_features:
+        log.info("Searching the encoding (%s); data.features is not used", ", ".join(encodings))
+    bar = cfg.sweep.progress_bar
+    with prepared(spark, cfg.data, bar, features=encodings[0], also=encodings[1:]) as data:
         stop.raise_if_requested()  # a signal during the preparation: no parent run at all
         prepare_seconds = time.perf_counter() - started
         history = _load_history(tracker, cfg, data.sha256) if cfg.sweep.resume else None
@@ -65,7 +74,7 @@ def run_sweep(
                 trials = warm_start.seeded_trials(prior, earlier, cfg)
             end_reason = _search(cfg, objective, trials, earlier, progress, history)
             best, result = _winner(cfg, data, objective, earlier)
-            test_confusion = confusion_matrix(result.fitted, data.test)
+            test_confusion = confusion_matrix(result.fitted, data.in_encoding(best.features).test)
             test_metrics = metrics_from_confusion(test_confusion)
             model_uri = _log_best_model(cfg, tracker, best, result, data)
             summary = SweepResult(
@@ -221,16 +230,16 @@ def _winner(
     old = max(full, key=lambda r: r.metrics[metric], default=None)
     if old is None or (objective.best and objective.best[0].metrics[metric] >= old.metrics[metric]):
         return objective.best
-    logged = old.metrics[metric]
+    logged, own = old.metrics[metric], data.in_encoding(old.features)
     result = refit(
-        data.train,
-        data.validation,
+        own.train,
+        own.validation,
         old.params,
         cfg.model,
         metric,
         logged,
         family_name=old.family,
-        features=data.features,
+        features=old.features,
     )
     return old, result
 

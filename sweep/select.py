@@ -101,10 +101,13 @@ def _refit(
     child: Run,
     model_uri: str | None,
 ) -> tuple[str, dict[str, float]]:
-    """Refit the child's exact params on the same seeded split: its model and test metrics."""
+    """Refit the child's exact params on the same seeded split in its encoding: its model and
+    test metrics."""
     fitted = child.data.params.get(run_keys.FAMILY, cfg.model.family)  # model=auto: the child's
     params = from_logged(child.data.params, family(fitted).PARAMS)
-    with prepared(spark, cfg.data) as data:
+    # A searched encoding: the child's; children from before each recorded it: the sweep's.
+    features = child.data.params.get(run_keys.FEATURES, cfg.data.features)
+    with prepared(spark, cfg.data, features=features) as data:
         recorded = parent.data.params.get(run_keys.DATA_SHA256, "unknown")
         if recorded != "unknown" and data.sha256 != recorded:
             raise SweepError(
@@ -123,7 +126,7 @@ def _refit(
             metric,
             logged,
             family_name=fitted,
-            features=data.features,
+            features=features,
         )
         if model_uri is None:
             model_uri = tracker.log_model(child.info.run_id, result.pipeline(), data.example)

@@ -8,6 +8,11 @@ One family's space is flat: one hyperopt label per entry, named by its config na
 `model=auto` the space is nested: an `hp.choice` labelled `family` over the families, each
 branch holding that family's entries, labelled `<family>.<name>` (hyperopt labels are global), so
 TPE learns which family pays as well as which parameters.
+
+The feature encoding may be searched too: the entry `features` (`sweep.params.ENCODING`), a choice
+of onehot/categorical in a family's space, labelled like any entry. It is no Spark parameter:
+`decode` takes it out of a point and returns it as the trial's encoding; a space that does not
+search it fits every trial on `data.features`.
 """
 
 from __future__ import annotations
@@ -21,9 +26,10 @@ import yaml
 from hyperopt import hp
 
 from sweep.config import AUTO, ParamSpec, SweepConfig
-from sweep.params import Table, pinned
+from sweep.params import ENCODING, Table, pinned
 
 FAMILY = "family"  # the hyperopt label of the family choice, and its key in a sampled point
+SEARCHED = "searched"  # the parent's param `features` when the space searches the encoding
 
 
 @dataclass(frozen=True)
@@ -32,12 +38,30 @@ class SearchSpace:
 
     branches: dict[str, dict[str, ParamSpec]]  # family → config name → entry
     nested: bool  # model=auto
+    fixed_features: str = "onehot"  # data.features: every trial's encoding unless searched
 
     @classmethod
     def of(cls, cfg: SweepConfig) -> SearchSpace:
         if cfg.model.family == AUTO:
-            return cls(dict(cfg.search), nested=True)
-        return cls({cfg.model.family: dict(cfg.search)}, nested=False)
+            return cls(dict(cfg.search), nested=True, fixed_features=cfg.data.features)
+        branches = {cfg.model.family: dict(cfg.search)}
+        return cls(branches, nested=False, fixed_features=cfg.data.features)
+
+    @property
+    def searches_features(self) -> bool:
+        """Whether TPE picks the encoding (load_config: in every family's space, or in none)."""
+        return any(ENCODING in entries for entries in self.branches.values())
+
+    def encodings(self) -> list[str]:
+        """Every encoding a trial of this space can fit on: the data to prepare."""
+        if not self.searches_features:
+            return [self.fixed_features]
+        found = [v for e in self.branches.values() for v in e[ENCODING].values or []]
+        return list(dict.fromkeys(found))
+
+    def recorded_features(self) -> str:
+        """The parent's param `features`: the fixed encoding, or `searched`."""
+        return SEARCHED if self.searches_features else self.fixed_features
 
     @property
     def families(self) -> list[str]:
@@ -57,11 +81,11 @@ class SearchSpace:
             [{FAMILY: f, **_entries(self, f, entries)} for f, entries in self.branches.items()],
         )
 
-    def decode(self, point: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-        """A sampled point → its family and its entries by config name."""
+    def decode(self, point: Mapping[str, Any]) -> tuple[str, str, dict[str, Any]]:
+        """A sampled point → its family, its encoding and its Spark entries by config name."""
         values = dict(point)
         family = values.pop(FAMILY) if self.nested else self.families[0]
-        return family, values
+        return family, values.pop(ENCODING, self.fixed_features), values
 
     def labels(self) -> list[str]:
         """Every hyperopt label of the space (pinned entries have none)."""
@@ -70,15 +94,20 @@ class SearchSpace:
             found += [self.label(family, n) for n, spec in entries.items() if not pinned(spec)]
         return found
 
-    def vals(self, family: str, params: Mapping[str, Any], table: Table) -> dict[str, Any] | None:
-        """Pure: a finished trial's Spark params → hyperopt's stored values by label (a choice:
-        its index); None when the trial lies outside this space."""
+    def vals(
+        self, family: str, params: Mapping[str, Any], table: Table, features: str
+    ) -> dict[str, Any] | None:
+        """Pure: a finished trial's Spark params and encoding → hyperopt's stored values by label
+        (a choice: its index); None when the trial lies outside this space (an encoding other
+        than data.features when the encoding is not searched)."""
         entries = self.branches.get(family)
         if entries is None:
             return None
+        if ENCODING not in entries and features != self.fixed_features:
+            return None
         vals: dict[str, Any] = {FAMILY: self.families.index(family)} if self.nested else {}
         for name, spec in entries.items():
-            value = params.get(table[name].spark_name)
+            value = features if name == ENCODING else params.get(table[name].spark_name)
             if value is None:
                 return None
             if spec.type == "choice":
@@ -129,7 +158,8 @@ def _expression(label: str, spec: ParamSpec) -> Any:
 def to_spark_params(
     point: Mapping[str, Any], search: Mapping[str, ParamSpec], table: Table
 ) -> dict[str, Any]:
-    """A sampled point (config names, hyperopt values) → Spark parameter names and exact types.
+    """A decoded point (config names, hyperopt values; no encoding) → Spark parameter names and
+    exact types.
 
     hyperopt's q-distributions return floats; integer parameters reach Spark as Python ints.
     """

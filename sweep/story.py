@@ -46,12 +46,18 @@ def trial_name(
     max_evals: int = 100,
     order: Sequence[str] = (),
     family: str | None = None,
+    features: str | None = None,
 ) -> str:
     """`t05 d30 b139 entropy`: trial number first (zero-padded to the budget, so names sort),
-    then the family when a sweep mixes them (`t05 forest T14 d28 …`), then each parameter, those
-    in `order` (the search space's) first."""
+    then the family when a sweep mixes them (`t05 forest T14 d28 …`), the encoding when it is
+    searched (`t05 categorical d28 …`), then each parameter, those in `order` (the search
+    space's) first."""
     width = max(2, len(str(max(max_evals - 1, 0))))
-    parts = [f"t{number:0{width}d}", *([family] if family else [])]
+    parts = [
+        f"t{number:0{width}d}",
+        *([family] if family else []),
+        *([features] if features else []),
+    ]
     names = [*(n for n in order if n in params), *(n for n in params if n not in order)]
     for name, value in ((n, params[n]) for n in names):
         if name not in SHORT:

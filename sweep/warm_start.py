@@ -5,9 +5,10 @@ The prior is another sweep's parent run in the same tracking store: by run id (i
 or `last`, the newest sweep parent of the same model family in this sweep's experiment (finished
 or not), other than the sweep being resumed. Its family must be one this sweep searches (a
 `model=auto` prior serves a one-family sweep with that family's trials, and the other way round).
-Its FINISHED children that lie inside the current search space become hyperopt trials before this
-sweep's own, so TPE models them from the first trial (they count toward `sweep.n_startup_jobs`,
-which hyperopt compares with every trial in the history). They do not count toward
+Its FINISHED children that lie inside the current search space (their encoding too: one this sweep
+fits on) become hyperopt trials before this sweep's own, so TPE models them from the first trial
+(they count toward `sweep.n_startup_jobs`, which hyperopt compares with every trial in the
+history). They do not count toward
 `sweep.max_evals`, are not children of this sweep's parent, and never win: the prior's models were
 fitted on other data, perhaps other rows.
 
@@ -109,8 +110,9 @@ def find_prior(tracker: Tracker, cfg: SweepConfig) -> Prior | None:
     else:
         parent = history.find_parent(tracker, ref, tracker.experiment_id, WHERE)
     prior_family = check_family(parent, cfg)
+    prior_features = parent.data.params.get(run_keys.FEATURES, "onehot")
     finished = [
-        record_of(child, prior_family)
+        record_of(child, prior_family, prior_features)
         for child in history.children(tracker, parent, finished_only=True)
         if cfg.sweep.metric in child.data.metrics
     ]
@@ -154,7 +156,7 @@ def usable(
         r
         for r in finished
         if r.family in space.branches
-        and space.vals(r.family, r.params, family(r.family).PARAMS) is not None
+        and space.vals(r.family, r.params, family(r.family).PARAMS, r.features) is not None
     ]
     if not finished:
         raise ConfigError(
@@ -165,7 +167,8 @@ def usable(
     if not kept:
         raise ConfigError(
             f"none of the {len(finished)} finished trials of sweep {prior_id} lies inside this "
-            f"sweep's search space ({space.tag()}; the prior's: {prior_space or 'not recorded'})",
+            f"sweep's search space ({space.tag()}, features {'/'.join(space.encodings())}; the "
+            f"prior's: {prior_space or 'not recorded'})",
             where=WHERE,
             fix="Widen search.* to include the prior's trials, pass another sweep, or drop "
             "sweep.warm_start",

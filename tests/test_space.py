@@ -135,13 +135,11 @@ def test_a_one_value_choice_is_searched_as_that_value():
 def test_pinned_parameters_are_no_hyperopt_label_and_resume_checks_their_value(compose_cfg):
     cfg = compose_cfg("+experiment=smoke", "search.max_depth.low=5", "search.max_depth.high=5")
     space = SearchSpace.of(cfg)
-    vals = space.vals("dtree", {"maxDepth": 5, "maxBins": 16, "impurity": "gini"}, dtree.PARAMS)
+    params = {"maxDepth": 5, "maxBins": 16, "impurity": "gini"}
+    vals = space.vals("dtree", params, dtree.PARAMS, "onehot")
     assert vals == {"max_bins": 16, "impurity": 0}
     assert space.labels() == ["max_bins", "impurity"]
-    assert (
-        space.vals("dtree", {"maxDepth": 6, "maxBins": 16, "impurity": "gini"}, dtree.PARAMS)
-        is None
-    )
+    assert space.vals("dtree", {**params, "maxDepth": 6}, dtree.PARAMS, "onehot") is None
 
 
 @pytest.mark.parametrize(
@@ -192,8 +190,9 @@ def test_auto_nests_each_family_under_a_family_choice_with_its_own_labels():
     rng = np.random.default_rng(0)
     seen = set()
     for _ in range(100):
-        chosen, values = space.decode(pyll.stochastic.sample(space.hyperopt(), rng=rng))
+        chosen, features, values = space.decode(pyll.stochastic.sample(space.hyperopt(), rng=rng))
         seen.add(chosen)
+        assert features == "onehot"  # not searched: data.features
         assert set(values) == set(AUTO[chosen])  # only the chosen family's entries
         table = tables()[chosen]
         params = to_spark_params(values, AUTO[chosen], table)
@@ -204,18 +203,16 @@ def test_auto_nests_each_family_under_a_family_choice_with_its_own_labels():
 def test_auto_vals_give_the_family_index_and_prefixed_labels_or_none_outside():
     space = SearchSpace(AUTO, nested=True)
     forest = {"numTrees": 3, "maxDepth": 10, "maxBins": 32, "impurity": "entropy"}
-    assert space.vals("forest", forest, tables()["forest"]) == {
+    assert space.vals("forest", forest, tables()["forest"], "onehot") == {
         "family": 1,
         "forest.num_trees": 3,
         "forest.max_depth": 10,
         "forest.max_bins": 32,
         "forest.impurity": 1,
     }
-    assert space.vals("forest", {**forest, "numTrees": 9}, tables()["forest"]) is None
-    assert (
-        SearchSpace({"dtree": DTREE}, nested=True).vals("forest", forest, tables()["forest"])
-        is None
-    )
+    assert space.vals("forest", {**forest, "numTrees": 9}, tables()["forest"], "onehot") is None
+    only_trees = SearchSpace({"dtree": DTREE}, nested=True)
+    assert only_trees.vals("forest", forest, tables()["forest"], "onehot") is None
 
 
 @pytest.mark.parametrize(

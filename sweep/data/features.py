@@ -164,20 +164,53 @@ def check_rows(raw: DataFrame, encoding: str, source: str) -> None:
 # -- checks before any fit -------------------------------------------------------------------------
 
 
-def check_search_bins(encoding: str, spec: ParamSpec | None, prefix: str = "search") -> None:
+def check_search_features(spec: ParamSpec, prefix: str = "search") -> list[str]:
+    """The encodings a searched `features` entry offers; ConfigError unless it is a choice of
+    onehot and/or categorical."""
+    from sweep.config import ENCODINGS
+
+    key = f"{prefix}.features"
+    fix = f"Write e.g. '+{key}={{type:choice,values:[onehot,categorical]}}'"
+    if spec.type != "choice":
+        raise ConfigError(
+            f"the encoding is searched as a choice, not type {spec.type!r}",
+            where=f"{key}.type",
+            fix=fix,
+        )
+    if not spec.values:
+        raise ConfigError("a choice needs at least one value", where=f"{key}.values", fix=fix)
+    for i, value in enumerate(spec.values):
+        if value not in ENCODINGS:
+            raise ConfigError(
+                f"{value!r} is not an encoding",
+                where=f"{key}.values[{i}]",
+                fix=f"Use {' and/or '.join(ENCODINGS)}; {fix[0].lower()}{fix[1:]}",
+            )
+    return list(dict.fromkeys(spec.values))
+
+
+def check_search_bins(
+    encoding: str, spec: ParamSpec | None, prefix: str = "search", searched: bool = False
+) -> None:
     """ConfigError when a searched (or Spark's default) max_bins can fall below the largest
-    category count: Spark would refuse that fit after the data was prepared."""
+    category count: Spark would refuse that fit after the data was prepared. `searched`: the
+    encoding is one value of `<prefix>.features`, not `data.features`."""
     need = min_bins(encoding)
     if not categories(encoding):
         return
+    if searched:
+        why = f"with categorical among {prefix}.features.values"
+        other = f"drop categorical from {prefix}.features.values"
+    else:
+        why, other = "with data.features=categorical", "data.features=onehot"
     fix = (
-        f"Use search.max_bins.low={need} or more (e.g. '+search.max_bins={{type:int,low:{need},"
-        "high:300}'), or data.features=onehot"
+        f"Use {prefix}.max_bins.low={need} or more (e.g. '+{prefix}.max_bins={{type:int,"
+        f"low:{need},high:300}}'), or {other}"
     )
     if spec is None:
         raise ConfigError(
             f"is not searched, so trees get Spark's default {SPARK_DEFAULT_MAX_BINS} bins, fewer "
-            f"than the {need} categories of Soil with data.features=categorical",
+            f"than the {need} categories of Soil {why}",
             where=f"{prefix}.max_bins",
             fix=fix,
         )
@@ -185,7 +218,7 @@ def check_search_bins(encoding: str, spec: ParamSpec | None, prefix: str = "sear
     key = f"{prefix}.max_bins.values" if spec.type == "choice" else f"{prefix}.max_bins.low"
     if lowest is not None and lowest < need:
         raise ConfigError(
-            f"{lowest:g} is below {need}: with data.features=categorical Soil is one feature "
+            f"{lowest:g} is below {need}: {why} Soil is one feature "
             f"of {need} categories, and a Spark tree needs max_bins >= the largest category count",
             where=key,
             fix=fix,

@@ -1,15 +1,16 @@
 """Prepare the data once per sweep: locate or generate it, assemble features, split, cache.
 
 Trials only fit and evaluate on the persisted splits; nothing re-reads or recounts the data inside a
-trial.
+trial. A sweep that searches the encoding prepares the splits once in each (`prepared(also=...)`),
+each cached on its own; both hold the same rows in the same splits.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -48,6 +49,21 @@ class PreparedData:
     example: pd.DataFrame  # a few raw rows of the 54 features, int64 (as JSON requests arrive)
     cache: str = "off"  # what the Parquet cache did: off, read, stored, rebuilt: <why>
     features: str = "onehot"  # the encoding the vectors hold (sweep.data.features)
+    # The same splits in each other encoding the sweep fits on (a searched encoding)
+    alternates: dict[str, PreparedData] = field(default_factory=dict)
+
+    def in_encoding(self, features: str) -> PreparedData:
+        """These splits in the encoding `features`: this object, or one of its alternates."""
+        if features == self.features:
+            return self
+        if features not in self.alternates:
+            raise DataError(
+                f"the splits were prepared in {', '.join([self.features, *self.alternates])}, "
+                f"not in {features}",
+                where="search.features",
+                fix=f"Add {features} to search.features.values (or use data.features={features})",
+            )
+        return self.alternates[features]
 
 
 def split_schema(features: str) -> StructType:
@@ -211,15 +227,37 @@ def _cached_splits(
 
 @contextmanager
 def prepared(
-    spark: SparkSession, cfg: DataSettings, progress: bool = True, features: str | None = None
+    spark: SparkSession,
+    cfg: DataSettings,
+    progress: bool = True,
+    features: str | None = None,
+    also: Sequence[str] = (),
 ) -> Iterator[PreparedData]:
     """Read once, encode (`features`, default `data.features`), split seeded, persist the three
-    splits; unpersist them on exit."""
-    features = features or cfg.features
+    splits; `also`: the same splits in each of these encodings, as the result's alternates.
+    Unpersist them all on exit."""
+    first = features or cfg.features
+    made: list[PreparedData] = []
+    try:
+        for encoding in dict.fromkeys([first, *also]):
+            made.append(_prepare(spark, cfg, progress, encoding))
+        data = made[0]
+        data.alternates = {d.features: d for d in made[1:]}
+        if data.alternates:  # what the Parquet cache did, per encoding
+            data.cache = ", ".join(f"{d.features}: {d.cache}" for d in made)
+        yield data
+    finally:
+        for d in made:
+            for df in (d.train, d.validation, d.test):
+                df.unpersist()
+
+
+def _prepare(spark: SparkSession, cfg: DataSettings, progress: bool, features: str) -> PreparedData:
+    """The persisted splits in one encoding (unpersisted again if a split is empty)."""
     loaded = load_splits(spark, cfg, progress, features)
     splits = loaded.frames
+    counts = dict(zip(SPLITS, loaded.counts, strict=True))
     try:
-        counts = dict(zip(SPLITS, loaded.counts, strict=True))
         for name, n in counts.items():
             if n == 0:
                 raise DataError(
@@ -227,19 +265,21 @@ def prepared(
                     where="data.split",
                     fix="Use more rows or larger split fractions",
                 )
-        log.info("Data %s: %s", loaded.source, counts)
-        yield PreparedData(
-            *splits,
-            counts=counts,
-            source=loaded.source,
-            sha256=loaded.sha256,
-            example=_example(splits[-1], features),
-            cache=loaded.cache,
-            features=features,
-        )
-    finally:
+        example = _example(splits[-1], features)
+    except BaseException:
         for df in splits:
             df.unpersist()
+        raise
+    log.info("Data %s (%s): %s", loaded.source, features, counts)
+    return PreparedData(
+        *splits,
+        counts=counts,
+        source=loaded.source,
+        sha256=loaded.sha256,
+        example=example,
+        cache=loaded.cache,
+        features=features,
+    )
 
 
 def _example(df: DataFrame, features: str = "onehot") -> pd.DataFrame:
