@@ -34,8 +34,9 @@ def test_children_carry_exact_spark_params_metrics_and_importances(smoke_sweep):
     _, children = sweep_runs(client, result)
     for child in children:
         params = child.data.params
-        assert set(params) == {"family", "maxDepth", "maxBins", "impurity"}
+        assert set(params) == {"family", "features", "maxDepth", "maxBins", "impurity"}
         assert params["family"] == child.data.tags["sweep.family"] == "dtree"
+        assert params["features"] == "onehot"  # data.features: every child records its encoding
         assert params["maxDepth"].isdigit() and params["maxBins"].isdigit()  # ints, not "7.0"
         assert 2 <= int(params["maxDepth"]) <= 8 and 8 <= int(params["maxBins"]) <= 64
         metrics = child.data.metrics
