@@ -3,6 +3,9 @@ encoding to its trial (pure), the config refuses what cannot work, and a real sw
 caches both encodings once, fits each trial on its own, logs models of the 54 raw columns, resumes
 and warm-starts with the encodings its trials used."""
 
+import logging
+from contextlib import nullcontext
+
 import mlflow
 import numpy as np
 import pandas as pd
@@ -15,6 +18,7 @@ from sweep.data import covtype
 from sweep.errors import ConfigError
 from sweep.models import dtree, tables
 from sweep.runner import run_sweep
+from sweep.select import select
 from sweep.space import SearchSpace, to_spark_params
 from sweep.tracking.runs import Tracker
 from tests.conftest import SMOKE
@@ -130,60 +134,65 @@ def test_onehot_alone_needs_no_bins_and_search_features_wins_over_data_features(
 
 
 def _sweep_args(path, *more):
+    """Seed 4 draws both encodings in 4 random trials, and its winner (onehot) is not the first
+    encoding prepared, so the winner's test split must come from the alternates."""
     return (
         *SMOKE,
         "data=covtype",  # a real file: each encoding is cached in its own Parquet entry
         f"data.path={path}",
-        SEARCHED,
+        "+search.features={type:choice,values:[categorical,onehot]}",
         "search.max_bins.low=40",
         "sweep.n_startup_jobs=4",
+        "sweep.seed=4",
         "registry.enabled=false",
         *more,
     )
 
 
 def test_a_sweep_fits_each_trial_on_its_encoding_and_resumes_and_warm_starts_with_them(
-    compose_cfg, spark, tmp_path
+    compose_cfg, spark, tmp_path, caplog
 ):
     path = covtype_file(tmp_path, rows=1200)
-    cfg = compose_cfg(*_sweep_args(path, "sweep.max_evals=4", "tracking.log_models=all"))
+    cfg = compose_cfg(*_sweep_args(path, "sweep.max_evals=4", "tracking.log_models=none"))
     first = run_sweep(cfg, spark, Tracker.connect(cfg.tracking))
     client = MlflowClient(cfg.tracking.uri)
     parent = client.get_run(first.parent_run_id)
     assert parent.data.params["features"] == "searched"
     assert parent.data.params["best_features"] == first.best.features
-    assert parent.data.tags["sweep.data_cache"] == "onehot: stored, categorical: stored"
-    assert {t.features for t in first.trials} == {"onehot", "categorical"}  # seed 0 draws both
-    raw = pd.DataFrame(covtype.synthesize(20, 9)[covtype.FEATURES]).astype("int64")
-    mlflow.set_tracking_uri(cfg.tracking.uri)
+    assert parent.data.tags["sweep.data_cache"] == "categorical: stored, onehot: stored"
+    assert sorted(t.features for t in first.trials) == ["categorical"] * 2 + ["onehot"] * 2
+    assert first.best.features != SearchSpace.of(cfg).encodings()[0]
     for trial in first.trials:
         child = client.get_run(trial.run_id)
         assert child.data.params["features"] == trial.features
         assert trial.features in child.info.run_name.split()  # t01 categorical d5 b52
-        if trial.features == "categorical":
-            assert int(child.data.params["maxBins"]) >= 40
-        importances = pd.read_csv(
-            client.download_artifacts(trial.run_id, "feature_importances.csv")
-        )
-        assert len(importances) == (12 if trial.features == "categorical" else 54)
-        model = mlflow.pyfunc.load_model(trial.model_uri)  # either encoding: the 54 raw columns
-        assert model.metadata.get_input_schema().input_names() == covtype.FEATURES
-        assert set(model.predict(raw)) <= set(range(1, 8))
-    assert first.model_uri == first.best.model_uri
+        assert int(child.data.params["maxBins"]) >= 40
+        local = client.download_artifacts(trial.run_id, "feature_importances.csv")
+        assert len(pd.read_csv(local)) == (12 if trial.features == "categorical" else 54)
     trials_csv = pd.read_csv(client.download_artifacts(first.parent_run_id, "trials.csv"))
-    assert sorted(trials_csv["features"]) == sorted(t.features for t in first.trials)
+    assert list(trials_csv["features"]) == [t.features for t in first.trials]
 
-    # Resume: the trials keep their encodings in TPE's history, the winner is refitted (or
-    # logged) on its own, and both cache entries are read.
+    # sweep.select refits the winner on its own encoding (the same score: no warning) and logs
+    # a model of the 54 raw columns.
+    with caplog.at_level(logging.WARNING, logger="sweep.trial"):
+        reg = select(Tracker.open(cfg.tracking.uri), first.parent_run_id, {}, _session(spark))
+    assert "refitted trial scores" not in caplog.text
+    raw = pd.DataFrame(covtype.synthesize(20, 9)[covtype.FEATURES]).astype("int64")
+    mlflow.set_tracking_uri(cfg.tracking.uri)
+    model = mlflow.pyfunc.load_model(f"models:/{reg.name}/{reg.version}")
+    assert model.metadata.get_input_schema().input_names() == covtype.FEATURES
+    assert set(model.predict(raw)) <= set(range(1, 8))
+
+    # Resume: the trials keep their encodings, the winner is refitted (or logged) on its own,
+    # and both cache entries are read.
     resumed = compose_cfg(*_sweep_args(path, "sweep.max_evals=6", "sweep.resume=last"))
     result = run_sweep(resumed, spark, Tracker.connect(resumed.tracking))
     assert result.parent_run_id == first.parent_run_id and len(result.trials) == 6
     assert [t.features for t in result.trials[:4]] == [t.features for t in first.trials]
     parent = client.get_run(result.parent_run_id)
-    assert parent.data.tags["sweep.data_cache"] == "onehot: read, categorical: read"
+    assert parent.data.tags["sweep.data_cache"] == "categorical: read, onehot: read"
     assert client.get_run(result.best.run_id).data.params["features"] == result.best.features
-    winner = mlflow.pyfunc.load_model(result.model_uri)
-    assert set(winner.predict(raw)) <= set(range(1, 8))
+    assert set(mlflow.pyfunc.load_model(result.model_uri).predict(raw)) <= set(range(1, 8))
     with pytest.raises(
         ConfigError, match=r"of search.features \(searched\) as data.features=onehot"
     ):
@@ -206,3 +215,8 @@ def test_a_sweep_fits_each_trial_on_its_encoding_and_resumes_and_warm_starts_wit
     seeded = client.get_run(started.parent_run_id).data.params["warm_start_trials"]
     assert int(seeded) == sum(t.features == "categorical" for t in result.finished)
     assert {t.features for t in started.trials} == {"categorical"}
+
+
+def _session(spark):
+    """The suite's SparkSession, handed to select() in place of building (and stopping) one."""
+    return lambda settings: nullcontext(spark)
