@@ -87,6 +87,34 @@ def test_a_finished_trial_s_encoding_is_part_of_its_place_in_the_space(branch, f
     assert space.vals("dtree", params, tables()["dtree"], features) == expected
 
 
+def test_the_parameters_plot_has_a_panel_of_each_trial_s_encoding():
+    import matplotlib.pyplot as plt
+
+    from sweep import plots
+    from sweep.records import TrialRecord
+
+    space = SearchSpace({"dtree": {**TREES, "features": BOTH}}, nested=False)
+    trials = [
+        TrialRecord(
+            i,
+            f"r{i}",
+            "ok",
+            {"maxDepth": 3 + i, "maxBins": 48},
+            {"accuracy": 0.5 + i / 10},
+            family="dtree",
+            features=("onehot", "categorical")[i % 2],
+        )
+        for i in range(4)
+    ]
+    figure = plots.parameters(trials, "accuracy", space)
+    panel = figure.axes[2]
+    assert panel.get_title() == "features"
+    assert [t.get_text() for t in panel.get_xticklabels()] == ["onehot", "categorical"]
+    positions = np.round(panel.collections[0].get_offsets()[:, 0]).astype(int).tolist()
+    assert positions == [0, 1, 0, 1]  # each trial at its encoding
+    plt.close(figure)
+
+
 # -- the config ------------------------------------------------------------------------------------
 
 
