@@ -53,10 +53,11 @@ def params_line(trial: TrialRecord) -> str:
     return ", ".join(f"{k}={v}" for k, v in shown.items())
 
 
-def table_columns(trials: list[TrialRecord]) -> tuple[bool, list[str]]:
-    """For a table of trials: whether they mix families (a `family` column), and every Spark
-    parameter any of them has, in first-seen order (a parameter another family lacks: `-`)."""
-    mixed = len({t.family for t in trials}) > 1
+def table_columns(trials: list[TrialRecord]) -> tuple[list[str], list[str]]:
+    """For a table of trials: what they mix (a `family` and/or `features` column: model=auto, a
+    searched encoding), and every Spark parameter any of them has, in first-seen order (a
+    parameter another family lacks: `-`)."""
+    mixed = [a for a in ("family", "features") if len({getattr(t, a) for t in trials}) > 1]
     return mixed, list(dict.fromkeys(k for t in trials for k in t.params))
 
 

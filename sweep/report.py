@@ -61,9 +61,9 @@ def top_trials(trials: list[TrialRecord], metric: str, n: int = TOP) -> list[str
         reverse=True,
     )[:n]
     mixed, names = table_columns(done)
-    header = ["#", f"val {metric}", *(["family"] if mixed else []), *names, "fit s"]
+    header = ["#", f"val {metric}", *mixed, *names, "fit s"]
     rows = [
-        [str(t.number), f"{t.metrics[metric]:.4f}", *([t.family] if mixed else []),
+        [str(t.number), f"{t.metrics[metric]:.4f}", *(getattr(t, a) for a in mixed),
          *(str(t.params.get(k, "-")) for k in names), f"{t.fit_seconds:.1f}"]
         for t in done
     ]  # fmt: skip

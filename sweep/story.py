@@ -148,12 +148,11 @@ def top_table(trials: list[TrialRecord], metric: str, n: int = TOP) -> list[str]
     if not done:
         return []
     mixed, names = table_columns(done)
-    family = ["family"] if mixed else []
     rows = [
-        ["trial", f"validation {metric}", *family, *names, "fit s"],
-        ["--:", "--:", *("--:" for _ in [*family, *names]), "--:"],
+        ["trial", f"validation {metric}", *mixed, *names, "fit s"],
+        ["--:", "--:", *("--:" for _ in [*mixed, *names]), "--:"],
         *(
-            [str(t.number), f"{t.metrics[metric]:.4f}", *([t.family] if mixed else []),
+            [str(t.number), f"{t.metrics[metric]:.4f}", *(getattr(t, a) for a in mixed),
              *(str(t.params.get(k, "-")) for k in names), f"{t.fit_seconds:.1f}"]
             for t in done
         ),

@@ -115,6 +115,25 @@ def test_the_parameters_plot_has_a_panel_of_each_trial_s_encoding():
     plt.close(figure)
 
 
+@pytest.mark.parametrize("encodings", [("onehot", "categorical"), ("categorical", "categorical")])
+def test_the_top_tables_have_a_features_column_when_the_trials_mix_encodings(encodings):
+    from sweep.records import TrialRecord
+    from sweep.report import top_trials
+    from sweep.story import top_table
+
+    trials = [
+        TrialRecord(i, f"r{i}", "ok", {"maxDepth": 3 + i}, {"accuracy": 0.5 + i / 10}, features=f)
+        for i, f in enumerate(encodings)
+    ]
+    mixed = len(set(encodings)) > 1
+    header = top_table(trials, "accuracy")[2]
+    assert ("| features |" in header) == mixed
+    assert ("features" in top_trials(trials, "accuracy")[1]) == mixed
+    assert top_table(trials, "accuracy")[4].startswith(
+        f"| 1 | 0.6000 | {encodings[1]} |" if mixed else "| 1 | 0.6000 | 4 |"
+    )
+
+
 # -- the config ------------------------------------------------------------------------------------
 
 
