@@ -88,7 +88,7 @@ def test_parallel_trials_are_complete_and_correctly_parented(compose_cfg, spark)
     for child in children:
         assert child.info.status == "FINISHED"
         assert child.data.tags["mlflow.parentRunId"] == parent.info.run_id
-        assert {"family", "maxDepth", "maxBins", "impurity"} == set(child.data.params)
+        assert {"family", "features", "maxDepth", "maxBins", "impurity"} == set(child.data.params)
         assert {"accuracy", "f1", "fit_seconds", "num_nodes"} <= set(child.data.metrics)
     best = max(c.data.metrics["accuracy"] for c in children)
     assert result.best.metrics["accuracy"] == best and result.model_uri  # ties: either one
