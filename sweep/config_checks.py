@@ -23,7 +23,7 @@ def load_config(composed: DictConfig) -> SweepConfig:
     cfg = config.load(composed)
     if cfg.sweep.scheduler == "halving":
         halving.validate_fidelity(cfg.sweep.fidelity.min_fraction, cfg.sweep.fidelity.eta)
-        if cfg.sweep.warm_start is not None:  # its TPE learns from one rung of its own fits
+        if cfg.sweep.warm_start is not None:  # its TPE history is rebuilt from its own ranked fits
             raise ConfigError(
                 "a halving sweep cannot be warm-started: its TPE history is rebuilt from one "
                 "rung of its own fits before each bracket",
