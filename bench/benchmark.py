@@ -10,7 +10,7 @@ Parts (all by default; `--parts` runs some and keeps the others' earlier results
             CLI processes with one cheap trial each, timed by the runner's prepare_seconds
   knobs     one fit (depth 20, 300 bins, entropy) per tree setting: maxMemoryInMB, cacheNodeIds
   overhead  a 10-eval sweep (in this process, the real runner) vs bare fit + evaluation of the
-            same 10 configurations on the same prepared data
+            same 10 configurations on the same prepared data, alternated twice (bench/overhead.py)
   naive     the seed's loop for the same 10 configurations: per trial read with inferSchema,
             fit the whole Pipeline, one evaluator per metric, log_model with inferred requirements
   tvs       Spark's TrainValidationSplit over a 10-point ParamGridBuilder grid, with
@@ -57,6 +57,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.halving import add_arguments as halving_arguments  # noqa: E402
 from bench.halving import halving  # noqa: E402
+from bench.overhead import overhead  # noqa: E402
 from bench.report import render  # noqa: E402
 from bench.scoring import scoring  # noqa: E402
 
@@ -449,64 +450,6 @@ def features(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     ]
     this = {"commit": commit, "rows": onehot.counts, "fits": kept + fits}
     return {"by_data": {**by_data, args.data.name: this}}
-
-
-def _comparison_config(args: argparse.Namespace, work: Path):
-    """The 10-eval sweep whose configurations the overhead and naive parts share."""
-    return compose(
-        "+experiment=dtree",
-        f"data.path={args.data}",
-        f"sweep.max_evals={args.compare_evals}",
-        "sweep.seed=0",
-        "sweep.progress_bar=false",
-        f"data.cache_dir={work.parent / 'cache'}",
-        f"tracking.uri=sqlite:///{work / 'mlflow.db'}",
-    )
-
-
-def overhead(args: argparse.Namespace, work: Path) -> dict[str, Any]:
-    from sweep.data.prepare import prepared
-    from sweep.runner import run_sweep
-    from sweep.tracking.runs import Tracker
-    from sweep.trial import run_trial  # exactly what a sweep's trial does, without MLflow
-
-    work.mkdir(parents=True, exist_ok=True)
-    cfg = _comparison_config(args, work)
-    with session() as spark:
-        with prepared(spark, cfg.data, progress=False) as data:
-            # The cache exists, so the sweep's data step is the usual one; and one untimed small
-            # fit warms the JVM for the sweep as the sweep will warm it for the bare fits.
-            run_trial(data.train, data.validation, WARM_UP, cfg.model)
-        started = time.perf_counter()
-        result = run_sweep(cfg, spark, Tracker.connect(cfg.tracking))
-        sweep_wall = time.perf_counter() - started
-        bare = []
-        with prepared(spark, cfg.data, progress=False) as data:
-            for trial in result.trials:
-                t = run_trial(data.train, data.validation, trial.params, cfg.model)
-                bare.append(
-                    {
-                        "params": trial.params,
-                        "fit_seconds": t.fit_seconds,
-                        "eval_seconds": t.eval_seconds,
-                        "accuracy": t.metrics["accuracy"],
-                        "sweep_fit_seconds": trial.fit_seconds,
-                        "sweep_eval_seconds": trial.eval_seconds,
-                        "sweep_accuracy": trial.metrics.get("accuracy"),
-                    }
-                )
-    configs = [b["params"] for b in bare]
-    (work / "configs.json").write_text(json.dumps(configs, indent=2))
-    bare_total = sum(b["fit_seconds"] + b["eval_seconds"] for b in bare)
-    return {
-        "evals": args.compare_evals,
-        "sweep_seconds": sweep_wall,
-        "prepare_seconds": result.prepare_seconds,
-        "bare_fit_eval_seconds": bare_total,
-        "ratio": (sweep_wall - result.prepare_seconds) / bare_total,
-        "best_validation_accuracy": result.best.metrics["accuracy"],
-        "trials": bare,
-    }
 
 
 def _configs(work: Path) -> list[dict[str, Any]]:

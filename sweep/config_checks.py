@@ -24,10 +24,10 @@ def load_config(composed: DictConfig) -> SweepConfig:
     cfg = config.load(composed)
     if cfg.sweep.scheduler == "halving":
         halving.validate_fidelity(cfg.sweep.fidelity.min_fraction, cfg.sweep.fidelity.eta)
-        if cfg.sweep.warm_start is not None:  # its TPE learns from one rung of its own fits
+        if cfg.sweep.warm_start is not None:
             raise ConfigError(
-                "a halving sweep cannot be warm-started: its TPE history is rebuilt from one "
-                "rung of its own fits before each bracket",
+                "a halving sweep cannot be warm-started: its TPE history is rebuilt from its "
+                "own fits, ranked by the rung each reached, before every ask",
                 where="sweep.warm_start",
                 fix="Drop sweep.warm_start, or run without sweep.scheduler=halving",
             )

@@ -1,6 +1,7 @@
 """Owns the successive-halving schedule (sweep.scheduler=halving), as pure functions: the rungs'
-training fractions, which configurations form a bracket, who is promoted, and which rung TPE
-learns from. No Spark, no MLflow, no hyperopt: numbers in, numbers out.
+training fractions, which configurations form a bracket, who is promoted, and how TPE ranks
+configurations that stopped on different rungs. No Spark, no MLflow, no hyperopt: numbers in,
+numbers out.
 
 The schedule, for `eta` and `min_fraction`:
 - rungs are the fractions eta^-k of the training split, from the smallest not below
@@ -10,13 +11,15 @@ The schedule, for `eta` and `min_fraction`:
   smallest fraction, then the best 1/eta of those that finished (at least one, so every bracket
   reaches the full data) are fitted on the next fraction, and so on up to 1.0; a smaller last
   bracket starts on a higher rung (3 configurations of eta 3: on 1/3);
+- TPE learns from every configuration, ranked by the highest rung it reached, then by its score
+  there (`ranked_losses`);
 - the winner is the best fit at fraction 1.0.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from sweep.errors import ConfigError
 
@@ -92,14 +95,14 @@ def promote(scores: Mapping[int, float], eta: int) -> list[int]:
     return sorted(ranked[: promoted_count(len(ranked), eta)])
 
 
-def learning_rung(finished_per_rung: Sequence[int], n_startup_jobs: int) -> int:
-    """The rung whose results TPE learns from (BOHB's rule): the highest with at least
-    `n_startup_jobs` finished fits, so TPE compares results of one budget only and has enough of
-    them to model; rung 0 while none has (TPE then samples at random, as without halving)."""
-    for rung in range(len(finished_per_rung) - 1, -1, -1):
-        if finished_per_rung[rung] >= n_startup_jobs:
-            return rung
-    return 0
+def ranked_losses(reached: Mapping[int, tuple[int, float]]) -> dict[int, float]:
+    """TPE's loss of each configuration, from (the highest rung it finished, its score there;
+    higher is better): its rank, 0 the best. A configuration that got further ranks above every
+    one that stopped lower; among those that stopped on the same rung, the higher score ranks
+    first, so scores are only compared on one fraction of the data. Ties go to the earlier
+    configuration. TPE only reads the order of the losses, so the rank loses nothing."""
+    order = sorted(reached, key=lambda c: (-reached[c][0], -reached[c][1], c))
+    return {config: float(rank) for rank, config in enumerate(order)}
 
 
 def total_fits(max_evals: int, rungs: int, eta: int) -> int:

@@ -1,11 +1,13 @@
-"""Owns the search loop of sweep.scheduler=halving: TPE asked for configurations a bracket at a
-time and told the results of one rung, the bracket's fits run rung by rung (up to
-`sweep.parallelism` at once), and the budgets (max_evals, timeout_s, early_stop_rounds) applied.
+"""Owns the search loop of sweep.scheduler=halving: TPE asked for a bracket's configurations
+`sweep.parallelism` at a time, each batch fitted on the bracket's first rung before the next is
+asked, then the survivors fitted rung by rung (up to `sweep.parallelism` at once), and the budgets
+(max_evals, timeout_s, early_stop_rounds) applied.
 
 `fmin` cannot do this: it asks for one point and learns that point's one loss. Here TPE's history
-is a `Trials` rebuilt before each bracket from the results of one rung only, the one
-`sweep.halving.learning_rung` picks, so TPE only ever compares fits on the same fraction of the
-data. The schedule itself (rungs, brackets, promotions) is sweep.halving's, pure.
+is a `Trials` rebuilt before each ask from every configuration so far, ranked by the highest rung
+it reached and its score there (`sweep.halving.ranked_losses`), so that scores are only compared
+on one fraction of the data. The schedule itself (rungs, brackets, promotions) is
+sweep.halving's, pure.
 """
 
 from __future__ import annotations
@@ -13,8 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import partial
@@ -27,6 +28,7 @@ from sweep import halving, run_keys, time_plot
 from sweep.config import SweepConfig
 from sweep.fidelity import rung_samples
 from sweep.objective import Fidelity, Objective, stalled
+from sweep.parallel import run_calls
 from sweep.progress import Progress
 from sweep.records import TrialRecord
 
@@ -128,17 +130,20 @@ class _Loop:
         return "max_evals"
 
     def bracket(self, configs: list[int]) -> bool:
-        """Sample the bracket's new configurations, then fit rung by rung; False if the time
-        ran out before the bracket's last rung."""
-        self.suggest([c for c in configs if c not in self.state.points])
-        alive = [c for c in configs if c in self.state.points]
+        """Ask and fit the bracket's first rung, then fit the survivors rung by rung; False if
+        the time ran out before the bracket's last rung."""
+        alive = list(configs)
         first = halving.start_rung(len(configs), self.size, self.eta)
         for rung in range(first, len(self.fractions)):
             todo = [c for c in alive if (c, rung) not in self.state.results]
             todo = [c for c in todo if (c, rung) not in self.state.attempted]
-            if todo and self.expired():
-                return False
-            self.fit(todo, rung)
+            if rung == first:
+                if not self.ask_and_fit(todo, rung):
+                    return False
+            else:
+                if todo and self.expired():
+                    return False
+                self.fit(todo, rung)
             scores = {
                 c: self.state.results[(c, rung)].metrics[self.metric]
                 for c in alive
@@ -147,24 +152,26 @@ class _Loop:
             alive = halving.promote(scores, self.eta)
         return True
 
+    def ask_and_fit(self, configs: list[int], rung: int) -> bool:
+        """The first rung, `sweep.parallelism` configurations at a time, each batch asked from
+        all results so far (this bracket's too) and fitted before the next; False on timeout."""
+        step = max(1, self.cfg.sweep.parallelism)
+        for start in range(0, len(configs), step):
+            batch = configs[start : start + step]
+            if self.expired():
+                return False
+            self.suggest([c for c in batch if c not in self.state.points])
+            self.fit(batch, rung)
+        return True
+
     def suggest(self, configs: list[int]) -> None:
         """TPE's points for these configurations, asked one by one from the same history."""
         if not configs:
             return
-        history = self.tpe_history()
+        history = tpe_history(self.state, self.metric)
         for config in configs:
             docs = self.algo([config], self.domain, history, self.rstate.integers(2**31 - 1))
             self.state.points[config] = {k: list(v) for k, v in docs[0]["misc"]["vals"].items()}
-
-    def tpe_history(self) -> Trials:
-        """The finished fits of the learning rung as TPE's Trials (loss = -metric)."""
-        counts = [0] * len(self.fractions)
-        for _, rung in self.state.results:
-            counts[rung] += 1
-        rung = halving.learning_rung(counts, self.cfg.sweep.n_startup_jobs)
-        fits = sorted((c, r) for (c, r) in self.state.results if r == rung)
-        losses = {c: -self.state.results[(c, r)].metrics[self.metric] for c, r in fits}
-        return tpe_trials({c: self.state.points[c] for c, _ in fits}, losses)
 
     def fit(self, configs: list[int], rung: int) -> None:
         fraction = self.fractions[rung]
@@ -199,6 +206,16 @@ class _Loop:
             self.fit([best], top)
 
 
+def tpe_history(state: HalvingState, metric: str) -> Trials:
+    """Every configuration with a finished fit as TPE's Trials, its loss its rank by the highest
+    rung it reached and its score there (sweep.halving.ranked_losses)."""
+    reached: dict[int, tuple[int, float]] = {}
+    for (config, rung), record in state.results.items():
+        if rung >= reached.get(config, (-1, 0.0))[0]:
+            reached[config] = (rung, record.metrics[metric])
+    return tpe_trials({c: state.points[c] for c in reached}, halving.ranked_losses(reached))
+
+
 def best_unfinished(state: HalvingState, top: int, metric: str) -> int | None:
     """The configuration to fit on the full data when none was: the best of the highest rung
     reached; None when a fit on the full data exists (or nothing finished)."""
@@ -222,29 +239,6 @@ def top_losses(state: HalvingState, rungs: int, metric: str) -> list[float]:
 
 def _order(record: TrialRecord) -> int:
     return record.number
-
-
-def run_calls(calls: list[Callable[[], Any]], parallelism: int, spark: Any) -> None:
-    """Run the calls, up to `parallelism` at once in driver threads, each in its own FAIR
-    scheduler pool (see sweep.parallel); the first error is raised once all calls ended."""
-    if parallelism <= 1:
-        for call in calls:
-            call()
-        return
-
-    def pooled(call: Callable[[], Any]) -> Any:
-        spark.setLocalProperty("spark.scheduler.pool", threading.current_thread().name)
-        return call()
-
-    error: BaseException | None = None
-    with ThreadPoolExecutor(parallelism, thread_name_prefix="trial") as pool:
-        for future in as_completed([pool.submit(pooled, call) for call in calls]):
-            try:
-                future.result()
-            except BaseException as exc:  # the others finish; the first error is the one raised
-                error = error or exc
-    if error is not None:
-        raise error
 
 
 def tpe_trials(points: dict[int, Vals], losses: dict[int, float]) -> Trials:

@@ -1,4 +1,5 @@
-"""Up to `sweep.parallelism` trials at once, from driver threads sharing one SparkSession.
+"""Up to `sweep.parallelism` trials at once, from driver threads sharing one SparkSession: TPE's
+own loop (`fmin_threads`) and a batch of given fits (`run_calls`, the halving scheduler's).
 
 hyperopt's own asynchronous mode expects external workers (MongoDB, or SparkTrials, which cannot
 fit MLlib models). This is the same idea in-process: TPE suggests a point whenever a thread is free,
@@ -12,7 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from contextlib import AbstractContextManager, nullcontext, suppress
 from typing import Any
 
@@ -90,3 +91,26 @@ def _finish(running: dict[Future, dict[str, Any]]) -> None:
     for future in list(running):
         with suppress(BaseException):  # the first error is the one reported
             future.result()
+
+
+def run_calls(calls: list[Callable[[], Any]], parallelism: int, spark: Any) -> None:
+    """Run the calls, up to `parallelism` at once in driver threads, each in its own FAIR
+    scheduler pool, as fmin_threads' trials; the first error is raised once all calls ended."""
+    if parallelism <= 1:
+        for call in calls:
+            call()
+        return
+
+    def pooled(call: Callable[[], Any]) -> Any:
+        spark.setLocalProperty("spark.scheduler.pool", threading.current_thread().name)
+        return call()
+
+    error: BaseException | None = None
+    with ThreadPoolExecutor(parallelism, thread_name_prefix="trial") as pool:
+        for future in as_completed([pool.submit(pooled, call) for call in calls]):
+            try:
+                future.result()
+            except BaseException as exc:  # the others finish; the first error is the one raised
+                error = error or exc
+    if error is not None:
+        raise error

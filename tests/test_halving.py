@@ -77,18 +77,19 @@ def test_brackets_cut_at_max_evals():
     assert halving.bracket_of(19, size) == 2
 
 
-@pytest.mark.parametrize(
-    ("finished", "startup", "rung"),
-    [
-        ([0, 0, 0], 8, 0),
-        ([5, 1, 0], 8, 0),  # too few anywhere: rung 0, where TPE still samples at random
-        ([9, 3, 1], 8, 0),
-        ([27, 9, 3], 8, 1),  # the highest rung with enough results
-        ([27, 9, 9], 8, 2),
-    ],
-)
-def test_tpe_learns_from_the_highest_rung_with_enough_results(finished, startup, rung):
-    assert halving.learning_rung(finished, startup) == rung
+def test_tpe_ranks_configurations_by_the_rung_they_reached_then_by_score():
+    reached = {
+        0: (0, 0.83),  # stopped on 1/9 with the best score there: still below every promoted one
+        1: (1, 0.88),
+        2: (2, 0.93),
+        3: (0, 0.70),
+        4: (1, 0.89),
+        5: (0, 0.83),  # the same as 0: the earlier configuration first
+    }
+    losses = halving.ranked_losses(reached)
+    assert sorted(losses, key=losses.get) == [2, 4, 1, 0, 5, 3]
+    assert sorted(losses.values()) == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    assert halving.ranked_losses({}) == {}
 
 
 @pytest.mark.parametrize(

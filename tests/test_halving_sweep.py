@@ -4,19 +4,25 @@ The sweeps here use rungs of 1/3 and 1 (min_fraction 0.3, eta 3): brackets of 3 
 the best of which is fitted on the whole training split. 6 configurations: 8 fits.
 """
 
+import dataclasses
 import shutil
 import signal
 
+import numpy as np
 import pytest
 from hydra import compose, initialize_config_dir
+from hyperopt import base, tpe
 from mlflow.tracking import MlflowClient
 from pyspark.sql import functions as F
 
 from sweep import config
 from sweep.errors import ConfigError, Interrupted
 from sweep.fidelity import rung_samples
+from sweep.halving_resume import load_history
+from sweep.halving_search import HalvingState, tpe_history
 from sweep.interrupts import StopRequest
 from sweep.runner import run_sweep
+from sweep.space import SearchSpace
 from sweep.tracking.runs import Tracker
 from tests.conftest import CONF_DIR, QUICK
 
@@ -96,6 +102,36 @@ def test_the_winner_is_a_full_data_fit_and_only_it_is_tested(halving_sweep):
     assert {"plots/best_vs_time.png", "plots/history.png"} <= artifacts
 
 
+def test_tpe_asks_each_point_from_every_fit_before_it(halving_sweep):
+    """One fit at a time, configuration c is TPE's suggestion (with the c-th draw of the seed's
+    stream) from every fit that ended before it was asked: all of the earlier brackets' and the
+    first-rung fits of its own bracket's earlier configurations, each configuration ranked by
+    the rung it reached and then its score there."""
+    cfg, result, client = halving_sweep
+    again = dataclasses.replace(
+        cfg, sweep=dataclasses.replace(cfg.sweep, resume=result.parent_run_id)
+    )
+    sha256 = client.get_run(result.parent_run_id).data.params["data_sha256"]
+    state = load_history(Tracker.connect(again.tracking), again, sha256).state
+    stream = np.random.default_rng(cfg.sweep.seed)
+    draws = [stream.integers(2**31 - 1) for _ in range(6)]  # one per ask, as the loop draws
+    domain = base.Domain(lambda _: {"status": "ok", "loss": 0.0}, SearchSpace.of(cfg).hyperopt())
+    assert cfg.sweep.n_startup_jobs == 2  # configurations 0 and 1 are random
+    for number in range(2, 6):
+        bracket_start = number - number % 3
+        ended = {
+            (c, rung): record
+            for (c, rung), record in state.results.items()
+            if c < bracket_start or (c < number and rung == 0)
+        }
+        before = HalvingState(points={c: state.points[c] for c, _ in ended}, results=ended)
+        [doc] = tpe.suggest(
+            [number], domain, tpe_history(before, cfg.sweep.metric), draws[number], n_startup_jobs=2
+        )
+        asked = {k: [float(x) for x in v] for k, v in doc["misc"]["vals"].items()}
+        assert asked == {k: [float(x) for x in v] for k, v in state.points[number].items()}, number
+
+
 def test_rung_samples_are_nested_seeded_and_the_right_size(spark):
     train = spark.range(6000).repartition(2).persist()
     with rung_samples(train, (1 / 9, 1 / 3, 1.0), seed=7) as samples:
@@ -128,14 +164,20 @@ def test_same_seed_same_schedule_with_one_trial_at_a_time(halving_sweep, compose
 
 
 @pytest.mark.slow
-def test_parallel_trials_fit_the_same_schedule(halving_sweep, compose_cfg, spark):
-    """The points of a bracket are asked before its fits run, and promotions depend on scores
-    only: two fits at a time give the sequential sweep's configurations and results."""
+def test_parallel_trials_ask_two_points_at_a_time(halving_sweep, compose_cfg, spark):
+    """Two fits at a time: a batch's two points are asked from the same history, so the random
+    start (configurations 0 and 1) and the first TPE point (2, asked from their two fits either
+    way) are the sequential sweep's; the rest of the schedule is whole and well formed."""
     _, first, first_client = halving_sweep
     cfg = compose_cfg(*SIX, "sweep.parallelism=2")
     result = run_sweep(cfg, spark, Tracker.connect(cfg.tracking))
-    got = fits(children(MlflowClient(cfg.tracking.uri), result.parent_run_id))
-    assert got == fits(children(first_client, first.parent_run_id))
+    runs = children(MlflowClient(cfg.tracking.uri), result.parent_run_id)
+    got, sequential = fits(runs), fits(children(first_client, first.parent_run_id))
+    assert {k: v for k, v in got.items() if k[0] < 3} == {
+        k: v for k, v in sequential.items() if k[0] < 3
+    }
+    assert sorted(c for c, r in got if r == 0) == list(range(6))
+    assert len(got) == 8 and {r.info.status for r in runs} == {"FINISHED"}
 
 
 class StopAfter(StopRequest):
