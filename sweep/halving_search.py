@@ -110,8 +110,8 @@ class _Loop:
         self.lock = threading.Lock()
 
     def expired(self) -> bool:
-        """Past timeout_s, once some fit finished: the first rung always runs, so that there is
-        a configuration to fit on the full data (see finish_at_full_data)."""
+        """Past timeout_s, once some fit finished: the first fit always runs, so that there is a
+        configuration to fit on the full data (see finish_at_full_data)."""
         late = self.deadline is not None and time.monotonic() >= self.deadline
         return late and bool(self.state.results)
 

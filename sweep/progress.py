@@ -57,6 +57,17 @@ class Progress:
         if best is not None and self.log_best is not None:
             self.log_best(record.number, best)
 
+    def catch_up(self, earlier: list[TrialRecord], logged: set[int]) -> None:
+        """A resumed sweep's best-so-far steps its interrupted process did not log (killed
+        between a trial's end and its step), logged now, in trial order."""
+        best = None
+        for record in sorted(earlier, key=lambda r: r.number):
+            if record.train_fraction == 1.0:
+                value = record.metrics[self.metric]
+                best = value if best is None else max(best, value)
+            if best is not None and record.number not in logged and self.log_best is not None:
+                self.log_best(record.number, best)
+
     def text(self, ending: str = "") -> str:
         return postfix(self.metric, self.best, self.failed, ending)
 

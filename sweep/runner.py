@@ -30,6 +30,7 @@ from sweep.records import SweepResult, TrialRecord
 from sweep.resume import History, load_history
 from sweep.space import SearchSpace
 from sweep.story import best_so_far_key
+from sweep.tracking import history as tracking_history
 from sweep.tracking.runs import Tracker
 from sweep.trial import (
     TrialResult,
@@ -109,7 +110,10 @@ def _progress(
     def log_best(step: int, value: float) -> None:
         tracker.log(parent_id, metrics={key: value}, step=step)
 
-    return Progress(cfg.sweep.metric, earlier, log_best)
+    progress = Progress(cfg.sweep.metric, earlier, log_best)
+    if earlier:  # resumed: the steps a kill left out
+        progress.catch_up(earlier, tracking_history.metric_steps(tracker, parent_id, key))
+    return progress
 
 
 def _load_history(tracker: Tracker, cfg: SweepConfig, sha256: str | None) -> History:

@@ -20,6 +20,22 @@ def test_postfix(best, failed, ending, text):
     assert postfix("accuracy", best, failed, ending) == text
 
 
+def test_a_resume_logs_the_best_so_far_steps_a_kill_left_out():
+    """Killed after trial 1's run ended but before its step: the resume logs step 1 (and only
+    the missing steps), with the best of trials 0 and 1."""
+    logged = []
+    earlier = [
+        TrialRecord(2, "r2", "ok", {}, {"accuracy": 0.85}),
+        TrialRecord(0, "r0", "ok", {}, {"accuracy": 0.8}),
+        TrialRecord(1, "r1", "ok", {}, {"accuracy": 0.9}),
+    ]
+    progress = Progress("accuracy", earlier, lambda step, value: logged.append((step, value)))
+    progress.catch_up(earlier, {0, 2})
+    assert logged == [(1, 0.9)]
+    progress.catch_up(earlier, {0, 1, 2})
+    assert logged == [(1, 0.9)]
+
+
 def test_best_so_far_continues_a_resumed_sweep_and_steps_per_trial():
     logged = []
     earlier = [TrialRecord(0, "r0", "ok", {}, {"accuracy": 0.8})]

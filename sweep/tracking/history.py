@@ -68,3 +68,8 @@ def children(tracker: Tracker, parent: Run, finished_only: bool = False) -> list
         order_by=["attributes.start_time ASC"],
         max_results=50_000,
     )
+
+
+def metric_steps(tracker: Tracker, run_id: str, key: str) -> set[int]:
+    """The steps at which a run logged the metric `key`."""
+    return {m.step for m in tracker.client.get_metric_history(run_id, key)}
