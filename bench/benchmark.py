@@ -106,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--compare-evals", type=int, default=COMPARE_EVALS, help="overhead/naive configurations"
     )
+    ap.add_argument(
+        "--prep-repeats", type=int, default=3, help="prep: pairs of first and cached preparation"
+    )
     ap.add_argument("--forest-seeds", type=int, nargs="+", default=[0], help="forest seeds")
     ap.add_argument("--forest-evals", type=int, default=FOREST_EVALS, help="forest evals per seed")
     ap.add_argument(
@@ -221,20 +224,32 @@ def warm_start(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 
 
 def prep(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """`--prep-repeats` pairs of processes, each pair on a new cache folder: the first run
+    parses and stores, the second reads the copy. The median pair's figures, and every pair's."""
     cheap = ("search.max_depth.low=2", "search.max_depth.high=3", "sweep.max_evals=1")
-    runs = {}
-    for name in ("first", "second"):  # the same new cache folder: the second run finds the copy
-        runs[name] = cli_sweep(
-            work / name,
-            False,
-            "+experiment=dtree",
-            f"data.path={args.data}",
-            f"data.cache_dir={work / 'cache'}",
-            "tracking.log_models=none",
-            "registry.enabled=false",
-            *cheap,
-        )
-    return runs
+    pairs = []
+    for repeat in range(args.prep_repeats):
+        folder = work / f"pair{repeat}"
+        runs = {}
+        for name in ("first", "second"):  # the same new cache folder: the second finds the copy
+            runs[name] = cli_sweep(
+                folder / name,
+                False,
+                "+experiment=dtree",
+                f"data.path={args.data}",
+                f"data.cache_dir={folder / 'cache'}",
+                "tracking.log_models=none",
+                "registry.enabled=false",
+                *cheap,
+            )
+        runs["ratio"] = runs["first"]["prepare_seconds"] / runs["second"]["prepare_seconds"]
+        pairs.append(runs)
+    middle = sorted(pairs, key=lambda r: r["ratio"])[(len(pairs) - 1) // 2]
+    brief = [
+        {k: pair[k]["prepare_seconds"] for k in ("first", "second")} | {"ratio": pair["ratio"]}
+        for pair in pairs
+    ]
+    return {**middle, "pairs": brief}
 
 
 def cli_sweep(

@@ -324,13 +324,15 @@ def _tvs(r: dict[str, Any]) -> list[str]:
 
 def _prep(r: dict[str, Any]) -> list[str]:
     p = r["prep"]
-    return [
+    pairs = p.get("pairs", [])
+    lines = [
         "## 4. Data preparation",
         "",
         "Two `python -m sweep` processes on the same file with one cheap trial each and a new, "
         "shared `data.cache_dir`: the first parses the .gz, splits and stores the splits as "
         "Parquet; the second reads them. `prepare_seconds` is the runner's own timing of the "
-        "data step (process start and Spark start not included).",
+        "data step (process start and Spark start not included)."
+        + (f" {len(pairs)} such pairs, one after the other; the median pair:" if pairs else ""),
         "",
         "| run | prepare s | whole process s |",
         "|---|---|---|",
@@ -341,6 +343,17 @@ def _prep(r: dict[str, Any]) -> list[str]:
         ),
         "",
     ]
+    if pairs:
+        lines += [
+            "| pair | first s | cached s | ratio |",
+            "|---|---|---|---|",
+            *(
+                f"| {i} | {x['first']:.1f} | {x['second']:.1f} | {x['ratio']:.2f} |"
+                for i, x in enumerate(pairs)
+            ),
+            "",
+        ]
+    return lines
 
 
 def _quality(r: dict[str, Any]) -> list[str]:
