@@ -27,7 +27,6 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -153,17 +152,18 @@ def load(
 ) -> tuple[list[DataFrame], list[int]]:
     """The stored rows of each value in `names`, persisted and materialised with one partition
     per file (no rows: no folder, an empty DataFrame), and their counts. With the schema given,
-    Spark does not open the files to infer it. The splits are read at once, one job each from its
-    own thread, so the small ones' tasks fill the cores the training split's leave idle."""
+    Spark does not open the files to infer it."""
+    parts, counts = [], []
     with _session_conf(spark, _ONE_FILE_ONE_PARTITION):
-        parts = [
-            spark.read.schema(schema).parquet(_uri(target / f"{by}={name}")).persist()
-            if (target / f"{by}={name}").is_dir()
-            else spark.createDataFrame([], schema)
-            for name in names
-        ]
-        with ThreadPoolExecutor(len(parts)) as pool:
-            counts = list(pool.map(DataFrame.count, parts))  # read now, while the conf holds
+        for name in names:
+            folder = target / f"{by}={name}"
+            if folder.is_dir():
+                df = spark.read.schema(schema).parquet(_uri(folder)).persist()
+                counts.append(df.count())  # read now, while the conf decides the partitions
+            else:
+                df = spark.createDataFrame([], schema)
+                counts.append(0)
+            parts.append(df)
     return parts, counts
 
 
