@@ -132,8 +132,8 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
         "--halving-evals",
         type=int,
         default=18,
-        help="halving: configurations (2 brackets of 9 at min_fraction 0.1, eta 3: 26 fits; "
-        "27 configurations took 0.47 of plain TPE's time on seed 0, 18 took 0.23)",
+        help="halving: configurations (2 brackets of 9 at min_fraction 0.1, eta 3: 26 fits, "
+        "0.42-0.44 of plain TPE's time on full Covtype; docs/benchmarks.md section 10)",
     )
     ap.add_argument("--halving-min-fraction", type=float, default=0.1)
     ap.add_argument("--halving-eta", type=int, default=3)
