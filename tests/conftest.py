@@ -10,6 +10,7 @@ import os
 import shutil
 import sys
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 
 import mlflow
@@ -107,6 +108,12 @@ def compose_cfg(tmp_path, tracking_uri) -> Callable[..., SweepConfig]:
         return load_config(cfg)
 
     return _compose
+
+
+@pytest.fixture
+def session(spark):
+    """The suite's SparkSession, handed to select() in place of building (and stopping) one."""
+    return lambda settings: nullcontext(spark)
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ caches both encodings once, fits each trial on its own, logs models of the 54 ra
 and warm-starts with the encodings its trials used."""
 
 import logging
-from contextlib import nullcontext
 
 import mlflow
 import numpy as np
@@ -197,7 +196,7 @@ def _sweep_args(path, *more):
 
 
 def test_a_sweep_fits_each_trial_on_its_encoding_and_resumes_and_warm_starts_with_them(
-    compose_cfg, spark, tmp_path, caplog
+    compose_cfg, spark, session, tmp_path, caplog
 ):
     path = covtype_file(tmp_path, rows=1200)
     cfg = compose_cfg(*_sweep_args(path, "sweep.max_evals=4", "tracking.log_models=none"))
@@ -222,7 +221,7 @@ def test_a_sweep_fits_each_trial_on_its_encoding_and_resumes_and_warm_starts_wit
     # sweep.select refits the winner on its own encoding (the same score: no warning) and logs
     # a model of the 54 raw columns.
     with caplog.at_level(logging.WARNING, logger="sweep.trial"):
-        reg = select(Tracker.open(cfg.tracking.uri), first.parent_run_id, {}, _session(spark))
+        reg = select(Tracker.open(cfg.tracking.uri), first.parent_run_id, {}, session)
     assert "refitted trial scores" not in caplog.text
     raw = pd.DataFrame(covtype.synthesize(20, 9)[covtype.FEATURES]).astype("int64")
     mlflow.set_tracking_uri(cfg.tracking.uri)
@@ -262,8 +261,3 @@ def test_a_sweep_fits_each_trial_on_its_encoding_and_resumes_and_warm_starts_wit
     seeded = client.get_run(started.parent_run_id).data.params["warm_start_trials"]
     assert int(seeded) == sum(t.features == "categorical" for t in result.finished)
     assert {t.features for t in started.trials} == {"categorical"}
-
-
-def _session(spark):
-    """The suite's SparkSession, handed to select() in place of building (and stopping) one."""
-    return lambda settings: nullcontext(spark)

@@ -1,7 +1,6 @@
 """`python -m sweep.select`: register the best child of a past sweep, refitting when needed."""
 
 import logging
-from contextlib import nullcontext
 
 import pytest
 from mlflow.tracking import MlflowClient
@@ -12,12 +11,6 @@ from sweep.runner import run_sweep
 from sweep.select import select
 from sweep.tracking.runs import Tracker
 from tests.conftest import QUICK, SMOKE
-
-
-@pytest.fixture
-def session(spark):
-    """The suite's SparkSession, handed to select() in place of building (and stopping) one."""
-    return lambda settings: nullcontext(spark)
 
 
 @pytest.fixture
