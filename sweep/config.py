@@ -19,10 +19,16 @@ from omegaconf.errors import OmegaConfBaseException
 
 from sweep.errors import ConfigError, first_line
 
-METRICS = ("accuracy", "f1")
+METRICS = (  # every task's (sweep.tasks); the task's own are checked once it is known
+    "accuracy", "f1", "weightedPrecision", "weightedRecall", "f1_macro", "logLoss",
+    "areaUnderROC", "areaUnderPR", "rmse", "mae", "r2",
+)  # fmt: skip
+TASKS = ("auto", "classification", "regression")
+CLASS_WEIGHTS = ("none", "balanced")
+FORMATS = ("csv", "tsv", "parquet", "json", "orc")
 LOG_MODELS = ("best", "all", "none")
 PROMOTE = ("if_better", "always")
-DATA_SOURCES = ("covtype", "synthetic")
+DATA_SOURCES = ("covtype", "synthetic", "table")  # sweep.data.sources
 ENCODINGS = ("onehot", "categorical")  # data.features: see sweep/data/features.py
 AUTO = "auto"  # model=auto: TPE picks the family too; search.<family>.<name> per family
 SCHEDULERS = ("none", "halving")
@@ -42,7 +48,7 @@ class FidelitySettings:
 class SweepSettings:
     max_evals: int = 25
     seed: int = 0
-    metric: str = "accuracy"
+    metric: str | None = None  # null: the task's default (accuracy, or rmse for regression)
     # Random trials before TPE starts modelling; hyperopt's default (20) would leave TPE only
     # 5 of a 25-eval sweep.
     n_startup_jobs: int = 8
@@ -77,6 +83,17 @@ class DataSettings:
     # How the one-hot groups reach the trees: onehot (54 columns) or categorical
     # (sweep.data.features).
     features: str = "onehot"
+    # data=table (sweep.data.sources.table): a file or folder, or a table in Spark's catalog
+    name: str = "covtype"  # names the experiment and the registered model: <name>-<family>
+    table: str | None = None
+    format: str | None = None  # csv, tsv, parquet, json, orc: from the extension when null
+    label: str | None = None
+    drop: list[str] = field(default_factory=list)  # columns to leave out (ids, leaks)
+    options: dict[str, str] = field(default_factory=dict)  # passed to Spark's reader
+    task: str = "auto"  # auto, classification or regression (see sweep.data.sources.table)
+    max_categories: int = 256  # a string column with more distinct values is left out
+    split_column: str | None = None  # the user's own split: train / validation / test per row
+    class_weight: str = "none"  # balanced: inverse-frequency weights on the training split
 
 
 @dataclass
@@ -146,6 +163,8 @@ class SweepConfig:
 
 def register() -> None:
     ConfigStore.instance().store(name="base_config", node=SweepConfig)
+    if not OmegaConf.has_resolver("dataset_name"):  # data=table: ${dataset_name:path,table}
+        OmegaConf.register_new_resolver("dataset_name", dataset_name)
 
 
 def load(cfg: DictConfig) -> SweepConfig:
@@ -207,7 +226,12 @@ def validate(cfg: SweepConfig) -> None:
     s = cfg.sweep
     _check(s.max_evals >= 1, "sweep.max_evals", s.max_evals, "an integer >= 1")
     _check(s.n_startup_jobs >= 1, "sweep.n_startup_jobs", s.n_startup_jobs, "an integer >= 1")
-    _check(s.metric in METRICS, "sweep.metric", s.metric, f"one of {', '.join(METRICS)}")
+    _check(
+        s.metric is None or s.metric in METRICS,
+        "sweep.metric",
+        s.metric,
+        f"one of {', '.join(METRICS)}, or null for the task's default",
+    )
     _check(
         s.max_failures is None or s.max_failures >= 0,
         "sweep.max_failures",
@@ -253,6 +277,22 @@ def validate(cfg: SweepConfig) -> None:
         "three positive fractions (train, validation, test) that sum to 1, e.g. [0.8,0.1,0.1]",
     )
     _check(d.features in ENCODINGS, "data.features", d.features, f"one of {', '.join(ENCODINGS)}")
+    _check(d.task in TASKS, "data.task", d.task, f"one of {', '.join(TASKS)}")
+    _check(
+        d.class_weight in CLASS_WEIGHTS,
+        "data.class_weight",
+        d.class_weight,
+        f"one of {', '.join(CLASS_WEIGHTS)}",
+    )
+    _check(d.max_categories >= 2, "data.max_categories", d.max_categories, "an integer >= 2")
+    _check(
+        d.format is None or d.format in FORMATS,
+        "data.format",
+        d.format,
+        f"one of {', '.join(FORMATS)}, or null to take it from the extension",
+    )
+    if d.source == "table":
+        _check_table(d)
     if d.source == "synthetic" and d.path is not None:
         raise ConfigError(
             f"{d.path!r} is given, but data=synthetic generates its data",
@@ -287,6 +327,43 @@ def validate(cfg: SweepConfig) -> None:
         r.alias,
         "a name of letters, digits, _ and - (not 'latest')",
     )
+
+
+def _check_table(d: DataSettings) -> None:
+    """data=table names its data (a path or a catalog table, not both) and its label."""
+    if (d.path is None) == (d.table is None):
+        raise ConfigError(
+            "data=table reads a file or folder (data.path) or a catalog table (data.table)"
+            + (", not both" if d.path else "; neither is given"),
+            where="data.path" if d.path else "data.path, data.table",
+            fix="Give one, e.g. data.path=churn.csv or data.table=sales.churn",
+        )
+    if not (d.label or "").strip():
+        raise ConfigError(
+            "data=table needs the label column",
+            where="data.label",
+            fix="Name the column to predict, e.g. data.label=churned",
+        )
+    if d.label in d.drop:
+        raise ConfigError(
+            f"the label {d.label!r} is also in data.drop",
+            where="data.drop",
+            fix="Take the label out of data.drop",
+        )
+
+
+def dataset_name(path: str | None, table: str | None) -> str:
+    """The name a table gives its experiment and registered model: `churn` for churn.parquet,
+    churn.csv.gz or a folder `churn/`, and for the catalog table `sales.churn`."""
+    if table:
+        return table.rsplit(".", 1)[-1]
+    if not path:
+        return "table"
+    name = path.rstrip("/").rsplit("/", 1)[-1]
+    while "." in name and name.rsplit(".", 1)[1].lower() in {*FORMATS, "gz", "csv", "txt", "jsonl",
+                                                            "ndjson", "data", "snappy", "bz2"}:
+        name = name.rsplit(".", 1)[0]
+    return name or "table"
 
 
 def _check(ok: bool, key: str, value: object, valid: str) -> None:
