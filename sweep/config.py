@@ -360,8 +360,17 @@ def dataset_name(path: str | None, table: str | None) -> str:
     if not path:
         return "table"
     name = path.rstrip("/").rsplit("/", 1)[-1]
-    while "." in name and name.rsplit(".", 1)[1].lower() in {*FORMATS, "gz", "csv", "txt", "jsonl",
-                                                            "ndjson", "data", "snappy", "bz2"}:
+    while "." in name and name.rsplit(".", 1)[1].lower() in {
+        *FORMATS,
+        "gz",
+        "csv",
+        "txt",
+        "jsonl",
+        "ndjson",
+        "data",
+        "snappy",
+        "bz2",
+    }:
         name = name.rsplit(".", 1)[0]
     return name or "table"
 

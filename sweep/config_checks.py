@@ -6,6 +6,9 @@ every entry point (CLI, `sweep.select`, the benchmark, the tests).
 
 from __future__ import annotations
 
+import copy
+import logging
+
 from omegaconf import DictConfig
 
 from sweep import config, halving
@@ -14,6 +17,86 @@ from sweep.data.features import check_search_bins, check_search_features
 from sweep.errors import ConfigError
 from sweep.models import families, tables
 from sweep.params import ENCODING, validate_search
+
+log = logging.getLogger(__name__)
+DEFAULT_IMPURITIES = ["gini", "entropy"]  # conf/search/*.yaml: what a regression tree replaces
+
+
+def known_task(cfg: SweepConfig) -> str | None:
+    """The task before any data is read: Covtype's, or the one data.task names; None for a
+    table whose label decides (data.task=auto)."""
+    if cfg.data.source != "table":
+        return "classification"
+    return None if cfg.data.task == "auto" else cfg.data.task
+
+
+def for_task(cfg: SweepConfig, task: str, binary: bool = False, min_bins: int = 2) -> SweepConfig:
+    """The config of a sweep whose task is known: `sweep.metric` defaults to the task's and must
+    be one of its metrics; a regression tree's impurity is variance; a searched `max_bins` below
+    the largest category count is raised to it (and said so). Returns a copy."""
+    from sweep import tasks
+
+    cfg = copy.deepcopy(cfg)
+    chosen = tasks.task(task)
+    offered = [*chosen.METRICS, *(getattr(chosen, "BINARY_METRICS", ()) if binary else ())]
+    metric = cfg.sweep.metric or chosen.DEFAULT_METRIC
+    if metric not in offered:
+        raise ConfigError(
+            f"{metric!r} is not a metric of {'binary ' if binary else ''}{task}",
+            where="sweep.metric",
+            fix=f"Use one of {', '.join(offered)}",
+        )
+    cfg.sweep.metric = metric
+    spaces = cfg.search.values() if cfg.model.family == AUTO else [cfg.search]
+    prefixes = [f"search.{f}" for f in cfg.search] if cfg.model.family == AUTO else ["search"]
+    for prefix, entries in zip(prefixes, spaces, strict=True):
+        _impurity_for_task(entries, chosen, prefix)
+        _bins_for_categories(entries, min_bins, prefix)
+    return cfg
+
+
+def _impurity_for_task(entries: dict[str, ParamSpec], chosen: object, prefix: str) -> None:
+    spec = entries.get("impurity")
+    if spec is None or spec.type != "choice":
+        return
+    allowed = list(chosen.IMPURITIES)
+    if chosen.NAME == "regression" and list(spec.values or []) == DEFAULT_IMPURITIES:
+        log.info("A regression tree splits by variance; %s.impurity is variance", prefix)
+        entries["impurity"] = ParamSpec(type="choice", values=["variance"])
+        return
+    wrong = [v for v in spec.values or [] if v not in allowed]
+    if wrong:
+        raise ConfigError(
+            f"{wrong[0]!r} is not an impurity of {chosen.NAME}",
+            where=f"{prefix}.impurity.values",
+            fix=f"Use {' or '.join(allowed)} (e.g. '{prefix}.impurity.values=[{allowed[0]}]')",
+        )
+
+
+def _bins_for_categories(entries: dict[str, ParamSpec], need: int, prefix: str) -> None:
+    """Spark needs maxBins ≥ the largest category count: a searched range that reaches below it
+    is raised to it rather than failing every such trial mid-sweep."""
+    spec = entries.get("max_bins")
+    if need <= 2:
+        return
+    if spec is None:
+        entries["max_bins"] = ParamSpec(type="int", low=need, high=need)
+        log.warning("%s.max_bins is not searched: pinned to %d, the largest category count",
+                    prefix, need)  # fmt: skip
+        return
+    if spec.type == "choice":
+        values = [v for v in spec.values or [] if v >= need] or [need]
+        if values != spec.values:
+            log.warning("%s.max_bins.values raised to %s: a categorical column has %d values",
+                        prefix, values, need)  # fmt: skip
+        entries["max_bins"] = ParamSpec(type="choice", values=values)
+        return
+    if spec.low is not None and spec.low < need:
+        high = max(spec.high or need, need)
+        log.warning("%s.max_bins.low %g raised to %d: a categorical column has %d values "
+                    "(Spark needs max_bins >= the largest category count)",
+                    prefix, spec.low, need, need)  # fmt: skip
+        entries["max_bins"] = ParamSpec(type=spec.type, low=need, high=high, log=spec.log)
 
 
 def load_config(composed: DictConfig) -> SweepConfig:
@@ -40,7 +123,7 @@ def load_config(composed: DictConfig) -> SweepConfig:
     if chosen != AUTO:
         validate_search(cfg.search, chosen, tables())
         _check_encodings(cfg, cfg.search)
-        return cfg
+        return _with_known_task(cfg)
     if not cfg.search:
         raise ConfigError(
             "model=auto has no family to search",
@@ -65,7 +148,21 @@ def load_config(composed: DictConfig) -> SweepConfig:
             where=f"search.{missing}.features",
             fix=f"Add search.{missing}.features as well, or drop search.<family>.features",
         )
-    return cfg
+    return _with_known_task(cfg)
+
+
+def _with_known_task(cfg: SweepConfig) -> SweepConfig:
+    """Where the task is known before the data (Covtype, an explicit data.task), its metric and
+    impurities are checked now, before Spark starts; otherwise once the label is read."""
+    if cfg.data.source == "table" and cfg.data.features != "onehot":
+        raise ConfigError(
+            "data.features chooses an encoding of Covtype's one-hot groups; a table's columns "
+            "are encoded by their type",
+            where="data.features",
+            fix="Drop data.features (text columns are categorical already)",
+        )
+    task = known_task(cfg)
+    return cfg if task is None else for_task(cfg, task)
 
 
 def _check_encodings(

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from hyperopt import JOB_STATE_DONE, STATUS_OK, Trials, base, space_eval, tpe
 
-from sweep import halving, run_keys, time_plot
+from sweep import halving, run_keys, tasks, time_plot
 from sweep.config import SweepConfig
 from sweep.fidelity import rung_samples
 from sweep.objective import Fidelity, Objective, stalled
@@ -145,7 +145,7 @@ class _Loop:
                     return False
                 self.fit(todo, rung)
             scores = {
-                c: self.state.results[(c, rung)].metrics[self.metric]
+                c: tasks.score(self.metric, self.state.results[(c, rung)].metrics[self.metric])
                 for c in alive
                 if (c, rung) in self.state.results
             }
@@ -212,7 +212,7 @@ def tpe_history(state: HalvingState, metric: str) -> Trials:
     reached: dict[int, tuple[int, float]] = {}
     for (config, rung), record in state.results.items():
         if rung >= reached.get(config, (-1, 0.0))[0]:
-            reached[config] = (rung, record.metrics[metric])
+            reached[config] = (rung, tasks.score(metric, record.metrics[metric]))
     return tpe_trials({c: state.points[c] for c in reached}, halving.ranked_losses(reached))
 
 
@@ -221,7 +221,10 @@ def best_unfinished(state: HalvingState, top: int, metric: str) -> int | None:
     reached; None when a fit on the full data exists (or nothing finished)."""
     if any(g == top for _, g in state.results) or not state.results:
         return None
-    config, rung = max(state.results, key=lambda k: (k[1], state.results[k].metrics[metric], -k[0]))
+    config, rung = max(
+        state.results,
+        key=lambda k: (k[1], tasks.score(metric, state.results[k].metrics[metric]), -k[0]),
+    )
     log.warning(
         "Halving: the time ran out before any fit on the full training data; fitting "
         "configuration %d (best of rung %d) on it",
@@ -234,7 +237,7 @@ def best_unfinished(state: HalvingState, top: int, metric: str) -> int | None:
 def top_losses(state: HalvingState, rungs: int, metric: str) -> list[float]:
     """Losses of the fits on the full data, in the order they finished."""
     done = sorted((r for (_, g), r in state.results.items() if g == rungs - 1), key=_order)
-    return [-r.metrics[metric] for r in done]
+    return [tasks.loss(metric, r.metrics[metric]) for r in done]
 
 
 def _order(record: TrialRecord) -> int:

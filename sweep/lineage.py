@@ -17,6 +17,10 @@ from urllib.parse import urlparse
 
 from sweep.config import DataSettings
 from sweep.data import covtype
+from sweep.data.spec import DatasetSpec
+
+CATALOG = "table:"  # a source read with spark.table: table:<name>
+DATAFRAME = "dataframe:"  # a DataFrame handed to sweep.run: dataframe:<schema>, <rows> rows
 
 # MLflow's own tag names (mlflow.utils.mlflow_tags), which the UI's Source column reads.
 SOURCE_NAME = "mlflow.source.name"
@@ -41,15 +45,28 @@ class DataInput:
 
 
 def data_inputs(
-    source: str, sha256: str | None, counts: dict[str, int], cfg: DataSettings
+    source: str,
+    sha256: str | None,
+    counts: dict[str, int],
+    cfg: DataSettings,
+    spec: DatasetSpec | None = None,
 ) -> list[DataInput]:
     """The three splits of one prepared data set. A split's digest covers the file's sha256 and
-    the split settings, so another seed or fraction is another dataset."""
-    synthetic = cfg.source == "synthetic"
-    name = "synthetic-covtype" if synthetic else Path(urlparse(source).path).name or source
-    scheme = urlparse(source).scheme
-    source_type = "code" if synthetic else ("local" if scheme in ("", "file") else scheme)
-    source_json = json.dumps({"tags": {"generator": source}} if synthetic else {"uri": source})
+    the split settings, so another seed or fraction is another dataset. A catalog table is a
+    `spark_table` source, a DataFrame handed to `sweep.run` a `code` source."""
+    generated = cfg.source == "synthetic" or source.startswith(DATAFRAME)
+    if source.startswith(CATALOG):
+        name, source_type = source.removeprefix(CATALOG), "spark_table"
+        source_json = json.dumps({"table_name": name})
+    elif generated:
+        name = "synthetic-covtype" if cfg.source == "synthetic" else cfg.name
+        source_type, source_json = "code", json.dumps({"tags": {"generator": source}})
+    else:
+        name = Path(urlparse(source).path).name or source
+        scheme = urlparse(source).scheme
+        source_type = "local" if scheme in ("", "file") else scheme
+        source_json = json.dumps({"uri": source})
+    schema = table_schema(spec) if spec is not None and spec.features else SCHEMA
     inputs = []
     for split, rows in counts.items():
         key = f"{sha256}|{cfg.seed}|{list(cfg.split)}|{split}"
@@ -62,7 +79,7 @@ def data_inputs(
                 source_type=source_type,
                 source=source_json,
                 profile=json.dumps(profile),
-                schema=SCHEMA,
+                schema=schema,
                 context=split,
             )
         )
@@ -78,6 +95,21 @@ SCHEMA = json.dumps(
         ]
     }
 )
+
+
+def table_schema(spec: DatasetSpec) -> str:
+    """A table's columns as MLflow's column spec: the model's inputs, then the label."""
+    names = {"bigint": "long", "int": "integer", "double": "double", "float": "float",
+             "boolean": "boolean"}  # fmt: skip
+    columns = [*spec.inputs, (spec.label, "label")]
+    return json.dumps(
+        {
+            "mlflow_colspec": [
+                {"type": names.get(t, "string"), "name": n, "required": False}
+                for n, t in columns
+            ]
+        }
+    )
 
 
 def source_tags(commit: str | None, entry_point: str = ENTRY_POINT) -> dict[str, str]:

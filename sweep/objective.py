@@ -13,7 +13,7 @@ import pandas as pd
 from hyperopt import STATUS_FAIL, STATUS_OK
 from pyspark.sql import DataFrame
 
-from sweep import run_keys
+from sweep import run_keys, tasks
 from sweep.config import SweepConfig
 from sweep.data.prepare import PreparedData
 from sweep.errors import TooManyFailures, one_line
@@ -163,6 +163,7 @@ class Objective:
                             self.cfg.model,
                             family_name=chosen,
                             features=features,
+                            spec=self.data.spec,
                         )
                 except Exception:
                     self.stop.raise_if_requested()  # cancelled by a signal: KILLED, not FAILED
@@ -175,14 +176,15 @@ class Objective:
             return self._failed(record, exc)
         record.status, record.metrics = "ok", result.metrics
         record.fit_seconds, record.eval_seconds = result.fit_seconds, result.eval_seconds
-        score = result.metrics[self.cfg.sweep.metric]
+        metric = self.cfg.sweep.metric
+        score = result.metrics[metric]
         with self.lock:  # a fit on part of the training data cannot be the winner
-            best = self.best[0].metrics[self.cfg.sweep.metric] if self.best else None
-            if record.train_fraction == 1.0 and (best is None or score > best):
+            best = self.best[0].metrics[metric] if self.best else None
+            if record.train_fraction == 1.0 and tasks.better(metric, score, best):
                 self.best = (record, result)
         if self.on_trial:
             self.on_trial(record)
-        return {"status": STATUS_OK, "loss": -score, "run_id": run_id}
+        return {"status": STATUS_OK, "loss": tasks.loss(metric, score), "run_id": run_id}
 
     def _failed(self, record: TrialRecord, exc: Exception) -> dict[str, Any]:
         record.status = "fail"
@@ -209,5 +211,7 @@ class Objective:
         })  # fmt: skip
         self.tracker.log_table(run_id, importance_table(result), "feature_importances.csv")
         if self.cfg.tracking.log_models == "all":
-            return self.tracker.log_model(run_id, result.pipeline(), self.data.example)
+            return self.tracker.log_model(
+                run_id, result.pipeline(), self.data.example, self.data.spec
+            )
         return None

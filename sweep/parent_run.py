@@ -13,12 +13,14 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from omegaconf import OmegaConf
 
-from sweep import lineage, plots, run_keys
+from sweep import lineage, plots, run_keys, tasks
 from sweep.config import SweepConfig
 from sweep.data.prepare import PreparedData
-from sweep.records import Confusion, Registration
+from sweep.data.spec import DatasetSpec
+from sweep.records import Registration
 from sweep.space import SearchSpace
 from sweep.story import NOTE_TAG, parent_note, version_note
+from sweep.tasks import Evaluation
 from sweep.tracking.registry import Candidate, register
 from sweep.tracking.runs import Tracker
 from sweep.tracking.uri import redact
@@ -33,7 +35,9 @@ log = logging.getLogger(__name__)
 def describe_runs(cfg: SweepConfig, data: PreparedData, tracker: Tracker) -> None:
     """Every run of this sweep gets MLflow's source tags and the three splits as inputs."""
     tracker.run_tags.update(lineage.source_tags(lineage.code_commit(), lineage.entry_point()))
-    tracker.inputs = lineage.data_inputs(data.source, data.sha256, data.counts, cfg.data)
+    tracker.inputs = lineage.data_inputs(
+        data.source, data.sha256, data.counts, cfg.data, data.spec
+    )
 
 
 def register_winner(
@@ -89,6 +93,10 @@ def log_setup(
             "searched": ",".join(space.label(f, n) for f, e in space.branches.items() for n in e),
             "data_source": data.source,
             run_keys.DATA_SHA256: data.sha256 or "unknown",
+            run_keys.LABEL: data.spec.label,
+            run_keys.TASK: data.spec.task,
+            "metric_direction": tasks.direction(cfg.sweep.metric),
+            run_keys.ROWS_WITHOUT_LABEL: data.spec.dropped_rows,
             **{f"rows_{k}": v for k, v in data.counts.items()},
             **(prior.params() if prior else {}),
         },
@@ -97,22 +105,49 @@ def log_setup(
             run_keys.DATA_CACHE: data.cache,
         },
     )
+    if data.spec.profile:  # a table: how each of its columns is used
+        tracker.log_table(parent_id, columns_table(data.spec), "columns.csv")
+        tracker.log_text(parent_id, data.spec.to_json(), "dataset_spec.json")
+
+
+def columns_table(spec: DatasetSpec) -> pd.DataFrame:
+    """column, type, role, cardinality and missing share of each column of the table."""
+    return pd.DataFrame(
+        [
+            {
+                "column": p.name,
+                "type": p.type,
+                "role": p.role,
+                "distinct": p.distinct,
+                "missing": p.missing,
+                "note": p.note,
+            }
+            for p in spec.profile
+        ]
+    )
 
 
 def log_plots(
     cfg: SweepConfig,
     tracker: Tracker,
     s: SweepResult,
-    test_confusion: Confusion,
+    test: Evaluation,
     importances: dict[str, float],
+    spec: DatasetSpec,
 ) -> None:
-    """The PNGs on the parent run. A drawing problem is a warning, not a lost sweep."""
+    """The PNGs on the parent run: a classification's confusion matrix, a regression's
+    predicted-vs-actual and residuals. A drawing problem is a warning, not a lost sweep."""
     figures = {
         "plots/history.png": lambda: plots.history(s.trials, s.metric),
         "plots/parameters.png": lambda: plots.parameters(s.trials, s.metric, SearchSpace.of(cfg)),
-        "plots/confusion_matrix.png": lambda: plots.confusion(test_confusion),
         "plots/feature_importances.png": lambda: plots.importances(importances),
     }
+    if test.confusion is not None:
+        figures["plots/confusion_matrix.png"] = lambda: plots.confusion(
+            test.confusion, spec.class_names()
+        )
+    if test.pairs:
+        figures["plots/predicted_vs_actual.png"] = lambda: plots.predicted_vs_actual(test.pairs)
     for path, draw in figures.items():
         try:
             figure = draw()

@@ -15,9 +15,8 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import NullFormatter, ScalarFormatter  # noqa: E402
 
-from sweep import models  # noqa: E402
+from sweep import models, tasks  # noqa: E402
 from sweep.config import ParamSpec  # noqa: E402
-from sweep.data.columns import CLASS_NAMES  # noqa: E402
 from sweep.params import ENCODING, pinned  # noqa: E402
 from sweep.records import Confusion, TrialRecord  # noqa: E402
 from sweep.space import FAMILY, SearchSpace  # noqa: E402
@@ -39,10 +38,11 @@ def history(trials: Sequence[TrialRecord], metric: str) -> Figure:
         ax.scatter(px, py, s=12, color="tab:gray", alpha=0.6, label="on part of the data")
         label = "on all the training data"
     ax.scatter(x, y, s=24, color="tab:blue", label=label, zorder=3)
-    ax.step(x, np.maximum.accumulate(y), where="post", color="tab:orange", label="best so far")
+    best = np.minimum.accumulate(y) if tasks.lower_is_better(metric) else np.maximum.accumulate(y)
+    ax.step(x, best, where="post", color="tab:orange", label="best so far")
     ax.set(xlabel="trial", ylabel=f"validation {metric}", title="Optimisation history")
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper right" if tasks.lower_is_better(metric) else "lower right")
     return fig
 
 
@@ -62,7 +62,7 @@ def parameters(trials: Sequence[TrialRecord], metric: str, space: SearchSpace) -
     fig, axes = plt.subplots(
         1, len(panels), figsize=(4 * len(panels), 4), layout="constrained", squeeze=False
     )
-    best = max((t.metrics[metric] for t in done), default=None)
+    best = tasks.best_value((t.metrics[metric] for t in done), metric)
     for ax, (family, name, spec) in zip(axes[0], panels, strict=True):
         if not family:  # the family choice of model=auto
             ran, values, title = done, [t.family for t in done], FAMILY
@@ -97,14 +97,16 @@ def parameters(trials: Sequence[TrialRecord], metric: str, space: SearchSpace) -
     return fig
 
 
-def confusion(matrix: Confusion, title: str = "Best model on the test set") -> Figure:
-    """Rows: true class, columns: predicted; colour is the share of the true class (recall),
-    the number is the count."""
-    labels = sorted(CLASS_NAMES)
+def confusion(
+    matrix: Confusion, class_names: Mapping[int, str], title: str = "Best model on the test set"
+) -> Figure:
+    """Rows: true class, columns: predicted, named by the user's labels; colour is the share of
+    the true class (recall), the number is the count."""
+    labels = sorted(set(class_names) | {k for pair in matrix for k in pair})
     counts = np.array([[matrix.get((t, p), 0) for p in labels] for t in labels])
     totals = counts.sum(axis=1, keepdims=True)
     shares = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
-    names = [CLASS_NAMES[k] for k in labels]
+    names = [class_names.get(k, str(k)) for k in labels]
     fig, ax = plt.subplots(figsize=(8, 7), layout="constrained")
     image = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
     for i, j in np.ndindex(counts.shape):
@@ -126,4 +128,28 @@ def importances(values: Mapping[str, float], top: int = TOP_FEATURES) -> Figure:
     ax.barh([k for k, _ in ranked], [v for _, v in ranked], color="tab:green")
     ax.set(xlabel="importance (impurity decrease)", title=f"Top {len(ranked)} features")
     ax.grid(axis="x", alpha=0.3)
+    return fig
+
+
+def predicted_vs_actual(pairs: Sequence[tuple[float, float]], title: str = "Best model on the "
+                        "test set") -> Figure:  # fmt: skip
+    """Regression: each test row's prediction against its label (the diagonal is perfect), and
+    the residuals against the prediction."""
+    actual = np.array([a for a, _ in pairs])
+    predicted = np.array([p for _, p in pairs])
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 5), layout="constrained")
+    left.scatter(actual, predicted, s=8, alpha=0.4)
+    if len(actual):
+        low, high = (
+            float(min(actual.min(), predicted.min())),
+            float(max(actual.max(), predicted.max())),
+        )
+        left.plot([low, high], [low, high], color="tab:orange", lw=1)
+    left.set(xlabel="actual", ylabel="predicted", title="Predicted against actual")
+    right.scatter(predicted, predicted - actual, s=8, alpha=0.4)
+    right.axhline(0, color="tab:orange", lw=1)
+    right.set(xlabel="predicted", ylabel="residual (predicted - actual)", title="Residuals")
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+    fig.suptitle(f"{title} ({len(pairs):,} rows)")
     return fig

@@ -17,6 +17,7 @@ from typing import Any
 from hyperopt.std_out_err_redirect_tqdm import std_out_err_redirect_tqdm
 from tqdm import tqdm
 
+from sweep import tasks
 from sweep.records import TrialRecord
 
 
@@ -40,8 +41,8 @@ class Progress:
         """`earlier`: a resumed sweep's finished trials; `log_best(step, value)` records the
         best-so-far value after trial `step` (None: not recorded)."""
         self.metric, self.log_best = metric, log_best
-        self.best = max(
-            (r.metrics[metric] for r in earlier if r.train_fraction == 1.0), default=None
+        self.best = tasks.best_value(
+            (r.metrics[metric] for r in earlier if r.train_fraction == 1.0), metric
         )
         self.failed = 0
         self.lock = threading.Lock()
@@ -52,7 +53,8 @@ class Progress:
                 self.failed += 1
             elif record.train_fraction == 1.0:  # halving: a fit on part of the data can't win
                 value = record.metrics[self.metric]
-                self.best = value if self.best is None else max(self.best, value)
+                if tasks.better(self.metric, value, self.best):
+                    self.best = value
             best = self.best
         if best is not None and self.log_best is not None:
             self.log_best(record.number, best)
@@ -64,7 +66,8 @@ class Progress:
         for record in sorted(earlier, key=lambda r: r.number):
             if record.train_fraction == 1.0:
                 value = record.metrics[self.metric]
-                best = value if best is None else max(best, value)
+                if tasks.better(self.metric, value, best):
+                    best = value
             if best is not None and record.number not in logged and self.log_best is not None:
                 self.log_best(record.number, best)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-METRICS = ("accuracy", "f1", "weightedPrecision", "weightedRecall")  # what every trial reports
 Confusion = dict[tuple[int, int], int]  # (true label, predicted label) → count
 
 
@@ -76,6 +75,8 @@ class SweepResult:
     prepare_seconds: float
     registration: Registration | None = None
     end_reason: str = "max_evals"  # or timeout, early_stop
+    spec: Any = None  # the DatasetSpec: label, task, classes, the columns' roles
+    test_confusion: Confusion | None = None  # classification: the winner on the test split
 
     @property
     def finished(self) -> list[TrialRecord]:

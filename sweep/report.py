@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sweep import tasks
 from sweep.records import SweepResult, TrialRecord, params_line, table_columns
 from sweep.story import runs_page
 from sweep.tracking.uri import redact
@@ -57,8 +58,7 @@ def top_trials(trials: list[TrialRecord], metric: str, n: int = TOP) -> list[str
     """The n best finished trials as an aligned text table, best first."""
     done = sorted(
         (t for t in trials if t.status == "ok" and t.train_fraction == 1.0),  # halving: on all
-        key=lambda t: t.metrics[metric],
-        reverse=True,
+        key=lambda t: tasks.loss(metric, t.metrics[metric]),
     )[:n]
     mixed, names = table_columns(done)
     header = ["#", f"val {metric}", *mixed, *names, "fit s"]

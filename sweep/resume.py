@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 
 from hyperopt import JOB_STATE_DONE, STATUS_OK, Trials
 
-from sweep import run_keys
+from sweep import run_keys, tasks
 from sweep.config import SweepConfig
 from sweep.errors import ConfigError
 from sweep.models import family
-from sweep.records import METRICS, TrialRecord
+from sweep.records import TrialRecord
 from sweep.space import SEARCHED, SearchSpace, from_logged
 from sweep.tracking import history
 from sweep.tracking.runs import Tracker
@@ -124,7 +124,7 @@ def record_of(child: Run, sweep_family: str, sweep_features: str = "onehot") -> 
         status="ok",
         name=child.info.run_name or "",
         params=from_logged(child.data.params, family(fitted).PARAMS),
-        metrics={k: metrics[k] for k in METRICS if k in metrics},
+        metrics={k: metrics[k] for k in tasks.all_metrics() if k in metrics},
         fit_seconds=metrics.get(run_keys.FIT_SECONDS, 0.0),
         eval_seconds=metrics.get(run_keys.EVAL_SECONDS, 0.0),
         family=fitted,
@@ -155,7 +155,10 @@ def hyperopt_trials(records: list[TrialRecord], cfg: SweepConfig) -> Trials:
     docs = trials.new_trial_docs(
         tids,
         [None] * len(usable),
-        [{"status": STATUS_OK, "loss": -r.metrics[cfg.sweep.metric]} for r, _ in usable],
+        [
+            {"status": STATUS_OK, "loss": tasks.loss(cfg.sweep.metric, r.metrics[cfg.sweep.metric])}
+            for r, _ in usable
+        ],
         [
             {
                 "tid": tid,

@@ -26,6 +26,7 @@ BEST_MODEL_URI = "sweep.best_model_uri"
 BEST_TRIAL = "sweep.best_trial"
 REGISTERED_MODEL = "sweep.registered_model"  # <name>/<version>
 PROMOTION = "sweep.promotion"  # the registry's decision, in words
+PARITY = "parity"  # on a registered version: rows where the JVM-free scorer agrees with Spark
 UPDATED = "updated."  # + a param a resumed sweep changed (MLflow params cannot change)
 
 # Metrics on a trial run (besides the validation metrics), read back on resume
@@ -36,6 +37,9 @@ EVAL_SECONDS = "eval_seconds"
 FAMILY = "family"  # the model family (dtree|forest|auto); resume refuses another; on children too
 FEATURES = "features"  # the encoding (data.features=onehot|categorical); resume refuses another
 DATA_SHA256 = "data_sha256"
+LABEL = "label"  # the column predicted
+TASK = "task"  # classification or regression (sweep.tasks)
+ROWS_WITHOUT_LABEL = "rows_without_label"  # rows left out because their label is missing
 WARM_START_RUN_ID = "warm_start_run_id"  # the sweep whose trials seeded TPE (sweep.warm_start)
 WARM_START_TRIALS = "warm_start_trials"  # how many of its trials did (inside this search space)
 SCHEDULER = "scheduler"  # none or halving; resume refuses another

@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 from hyperopt import Trials, fmin, tpe
 from hyperopt.exceptions import AllTrialsFailed as HyperoptAllTrialsFailed
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 
-from sweep import halving_resume, halving_search, parent_run, run_keys, warm_start
+from sweep import halving_resume, halving_search, parent_run, run_keys, tasks, warm_start
 from sweep.config import SweepConfig
+from sweep.config_checks import for_task
 from sweep.data.prepare import PreparedData, prepared
 from sweep.errors import AllTrialsFailed, Interrupted, TooManyFailures
 from sweep.interrupts import StopRequest
@@ -32,31 +33,37 @@ from sweep.space import SearchSpace
 from sweep.story import best_so_far_key
 from sweep.tracking import history as tracking_history
 from sweep.tracking.runs import Tracker
-from sweep.trial import (
-    TrialResult,
-    confusion_matrix,
-    metrics_from_confusion,
-    refit,
-)
+from sweep.trial import TrialResult, evaluate, refit
 
 log = logging.getLogger(__name__)
 
 
 def run_sweep(
-    cfg: SweepConfig, spark: SparkSession, tracker: Tracker, stop: StopRequest | None = None
+    cfg: SweepConfig,
+    spark: SparkSession,
+    tracker: Tracker,
+    stop: StopRequest | None = None,
+    frame: DataFrame | None = None,
 ) -> SweepResult:
-    """The whole sweep; `stop` (set by a signal, see sweep.interrupts) ends it KILLED."""
+    """The whole sweep; `stop` (set by a signal, see sweep.interrupts) ends it KILLED; `frame`:
+    the table as a DataFrame in memory (data=table, `sweep.run`)."""
     started = time.perf_counter()
     stop = stop or StopRequest()
-    prior = warm_start.find_prior(tracker, cfg)  # refused before the data and any run
+    # Refused before the data and any run, where the metric is known before the data is read
+    prior = warm_start.find_prior(tracker, cfg) if cfg.sweep.metric else None
     space = SearchSpace.of(cfg)
     encodings = space.encodings()  # a searched encoding: prepared in each, each trial picks one
     if space.searches_features:
         log.info("Searching the encoding (%s); data.features is not used", ", ".join(encodings))
     bar = cfg.sweep.progress_bar
-    with prepared(spark, cfg.data, bar, features=encodings[0], also=encodings[1:]) as data:
+    with prepared(
+        spark, cfg.data, bar, features=encodings[0], also=encodings[1:], frame=frame
+    ) as data:
         stop.raise_if_requested()  # a signal during the preparation: no parent run at all
         prepare_seconds = time.perf_counter() - started
+        cfg = for_data(cfg, data)
+        if cfg.sweep.warm_start and prior is None:  # a table's label decided the metric
+            prior = warm_start.find_prior(tracker, cfg)
         history = _load_history(tracker, cfg, data.sha256) if cfg.sweep.resume else None
         resume_id = history.parent_run_id if history else None
         if history:  # a sweep resumed by id goes on in its parent's experiment
@@ -75,8 +82,8 @@ def run_sweep(
                 trials = warm_start.seeded_trials(prior, earlier, cfg)
             end_reason = _search(cfg, objective, trials, earlier, progress, history)
             best, result = _winner(cfg, data, objective, earlier)
-            test_confusion = confusion_matrix(result.fitted, data.in_encoding(best.features).test)
-            test_metrics = metrics_from_confusion(test_confusion)
+            test = evaluate(result.fitted, data.in_encoding(best.features).test, data.spec, True)
+            test_metrics = test.metrics
             model_uri = _log_best_model(cfg, tracker, best, result, data)
             summary = SweepResult(
                 parent_id,
@@ -91,14 +98,31 @@ def run_sweep(
                 time.perf_counter() - started,
                 prepare_seconds,
                 end_reason=end_reason,
+                spec=data.spec,
+                test_confusion=test.confusion,
             )
             parent_run.log_outcome(tracker, summary)
-            parent_run.log_plots(cfg, tracker, summary, test_confusion, result.importances)
+            parent_run.log_plots(cfg, tracker, summary, test, result.importances, data.spec)
             if cfg.registry.enabled and model_uri:
                 summary.registration = parent_run.register_winner(
                     cfg, tracker, summary, data.sha256
                 )
     return summary
+
+
+def for_data(cfg: SweepConfig, data: PreparedData) -> SweepConfig:
+    """The config once the data is read: the task's metric and impurities, and enough bins for
+    the table's largest categorical column (`sweep.config_checks.for_task`)."""
+    spec = data.spec
+    resolved = for_task(cfg, spec.task, spec.binary, spec.min_bins())
+    log.info(
+        "Task: %s of %r; selecting on validation %s (%s is better)",
+        spec.task,
+        spec.label,
+        resolved.sweep.metric,
+        tasks.direction(resolved.sweep.metric),
+    )
+    return resolved
 
 
 def _progress(
@@ -231,8 +255,11 @@ def _winner(
     (same params, same split, same seed) to have its tree in memory."""
     metric = cfg.sweep.metric
     full = [r for r in earlier if r.train_fraction == 1.0]  # halving: only these can win
-    old = max(full, key=lambda r: r.metrics[metric], default=None)
-    if old is None or (objective.best and objective.best[0].metrics[metric] >= old.metrics[metric]):
+    old = tasks.best_of(full, metric, lambda r: r.metrics[metric])
+    if old is None or (
+        objective.best
+        and tasks.at_least_as_good(metric, objective.best[0].metrics[metric], old.metrics[metric])
+    ):
         return objective.best
     logged, own = old.metrics[metric], data.in_encoding(old.features)
     result = refit(
@@ -244,6 +271,7 @@ def _winner(
         logged,
         family_name=old.family,
         features=old.features,
+        spec=data.spec,
     )
     return old, result
 
@@ -253,4 +281,4 @@ def _log_best_model(
 ) -> str | None:
     if cfg.tracking.log_models != "best":  # "all": already on the child; "none": not wanted
         return best.model_uri
-    return tracker.log_model(best.run_id, result.pipeline(), data.example)
+    return tracker.log_model(best.run_id, result.pipeline(), data.example, data.spec)

@@ -19,19 +19,19 @@ from typing import TYPE_CHECKING
 from omegaconf import OmegaConf
 from pyspark.sql import SparkSession
 
-from sweep import config, run_keys
+from sweep import config, run_keys, tasks
 from sweep.config import SparkSettings, SweepConfig
 from sweep.config_checks import load_config
 from sweep.data.prepare import prepared
 from sweep.errors import SweepError
 from sweep.models import family
-from sweep.records import METRICS, Registration
+from sweep.records import Registration
 from sweep.space import from_logged
 from sweep.spark import spark_session
 from sweep.tracking import history
 from sweep.tracking.registry import Candidate, register
 from sweep.tracking.runs import Tracker
-from sweep.trial import confusion_matrix, metrics_from_confusion, refit
+from sweep.trial import evaluate, refit
 
 if TYPE_CHECKING:
     from sweep.tracking.history import Run
@@ -56,7 +56,7 @@ def best_child(tracker: Tracker, parent: Run, metric: str) -> Run:
             where="parent-run-id",
             fix="Resume or rerun the sweep; there is nothing to register",
         )
-    return max(scored, key=lambda c: c.data.metrics[metric])
+    return tasks.best_of(scored, metric, lambda c: c.data.metrics[metric])
 
 
 def logged_model_uri(tracker: Tracker, child: Run) -> str | None:
@@ -77,8 +77,9 @@ def select(
     model_uri = logged_model_uri(tracker, child)
     test = None
     if parent.data.tags.get(run_keys.BEST_RUN_ID) == child.info.run_id:
-        test = {k: parent.data.metrics.get(f"{run_keys.TEST}{k}") for k in METRICS}
-    if model_uri is None or test is None or None in test.values():
+        recorded = {k: parent.data.metrics.get(f"{run_keys.TEST}{k}") for k in tasks.all_metrics()}
+        test = {k: v for k, v in recorded.items() if v is not None} or None
+    if model_uri is None or test is None or metric not in test:
         with session(cfg.spark) as spark:
             model_uri, test = _refit(spark, cfg, tracker, parent, child, model_uri)
     candidate = Candidate(
@@ -127,10 +128,13 @@ def _refit(
             logged,
             family_name=fitted,
             features=features,
+            spec=data.spec,
         )
         if model_uri is None:
-            model_uri = tracker.log_model(child.info.run_id, result.pipeline(), data.example)
-        test = metrics_from_confusion(confusion_matrix(result.fitted, data.test))
+            model_uri = tracker.log_model(
+                child.info.run_id, result.pipeline(), data.example, data.spec
+            )
+        test = evaluate(result.fitted, data.test, data.spec).metrics
     return model_uri, test
 
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from sweep import tasks
 from sweep.records import params_line, table_columns
 from sweep.tracking.uri import redact
 
@@ -142,8 +143,7 @@ def top_table(trials: list[TrialRecord], metric: str, n: int = TOP) -> list[str]
     """The n best finished trials as a Markdown table, best first."""
     done = sorted(
         (t for t in trials if t.status == "ok" and t.train_fraction == 1.0),  # halving: on all
-        key=lambda t: t.metrics[metric],
-        reverse=True,
+        key=lambda t: tasks.loss(metric, t.metrics[metric]),
     )[:n]
     if not done:
         return []

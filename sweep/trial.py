@@ -1,8 +1,8 @@
 """One trial: fit the model family's estimator with given Spark params, evaluate it. No MLflow here.
 
-All validation metrics come from one confusion matrix, i.e. one pass over the data, instead of one
-`MulticlassClassificationEvaluator` pass per metric. The definitions match Spark's evaluator
-(weighted by the true label's frequency), which the tests check.
+The task (`sweep.tasks`) picks the estimator (classifier or regressor) and computes the metrics in
+one pass over the validation split; the dataset spec (`sweep.data.spec`) says which stages wrap the
+fitted model so that the logged pipeline takes the user's raw columns.
 """
 
 from __future__ import annotations
@@ -19,8 +19,11 @@ from pyspark.sql import DataFrame
 from sweep.config import ModelSettings
 from sweep.data import features as encodings
 from sweep.data.covtype import FEATURES_COL, LABEL_COL
+from sweep.data.prepare import COVTYPE, WEIGHT_COL
+from sweep.data.spec import DatasetSpec, stages_after, stages_before
 from sweep.models import family
-from sweep.records import Confusion
+from sweep.tasks import Evaluation, task
+from sweep.tasks.classification import confusion_matrix, metrics_from_confusion  # noqa: F401
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +38,18 @@ class TrialResult:
     importances: dict[str, float]
     fitted: Any  # the family's fitted Spark model (a tree, a forest)
     features: str = "onehot"  # the encoding the model was fitted on (sweep.data.features)
+    spec: DatasetSpec = COVTYPE
 
     def pipeline(self) -> PipelineModel:
-        """The servable model: raw 54 columns → the encoding's stages (for categorical: the
-        category indices, then the assembler) → model → `prediction` (1..7)."""
-        return PipelineModel(stages=[*encodings.stages(self.features, FEATURES_COL), self.fitted])
+        """The servable model, taking the raw columns: for a table, the spec's statement and
+        assembler → model → the decoded class (`predicted_label`); for Covtype, the encoding's
+        stages (for categorical: the category indices, then the assembler) → model →
+        `prediction` (1..7)."""
+        if self.spec.features:
+            before, after = stages_before(self.spec, FEATURES_COL), stages_after(self.spec)
+        else:
+            before, after = encodings.stages(self.features, FEATURES_COL), []
+        return PipelineModel(stages=[*before, self.fitted, *after])
 
 
 def run_trial(
@@ -50,17 +60,20 @@ def run_trial(
     *,
     family_name: str | None = None,
     features: str = "onehot",
+    spec: DatasetSpec = COVTYPE,
 ) -> TrialResult:
-    """Fit the family's estimator (`family_name`, else `model.family`) with these Spark
-    parameters and `model`'s fixed settings on `train` (vectors in the encoding `features`);
-    evaluate it on `validation`."""
-    encodings.check_params(features, params)  # before Spark's own, mid-fit refusal
+    """Fit the family's estimator for the spec's task (`family_name`, else `model.family`) with
+    these Spark parameters and `model`'s fixed settings on `train` (vectors in the encoding
+    `features`; weighted when it has the weight column); evaluate it on `validation`."""
+    if not spec.features:
+        encodings.check_params(features, params)  # before Spark's own, mid-fit refusal
     chosen = family(family_name or model.family)
-    estimator = chosen.estimator(params, model, FEATURES_COL, LABEL_COL)
+    weight = WEIGHT_COL if WEIGHT_COL in train.columns else None
+    estimator = chosen.estimator(params, model, FEATURES_COL, LABEL_COL, spec.task, weight)
     started = time.perf_counter()
     fitted = estimator.fit(train)
     fit_done = time.perf_counter()
-    metrics = metrics_from_confusion(confusion_matrix(fitted, validation))
+    metrics = evaluate(fitted, validation, spec).metrics
     evaluated = time.perf_counter()
     return TrialResult(
         params=dict(params),
@@ -70,14 +83,20 @@ def run_trial(
         summary=chosen.describe(fitted),
         importances=dict(
             zip(
-                encodings.feature_names(features),
+                spec.feature_names() or encodings.feature_names(features),
                 fitted.featureImportances.toArray().tolist(),
                 strict=True,
             )
         ),
         fitted=fitted,
         features=features,
+        spec=spec,
     )
+
+
+def evaluate(model: Any, data: DataFrame, spec: DatasetSpec, details: bool = False) -> Evaluation:
+    """The task's metrics of a fitted model on one split (`details`: what the plots draw)."""
+    return task(spec.task).evaluate(model, data, spec, details)
 
 
 def refit(
@@ -90,10 +109,13 @@ def refit(
     *,
     family_name: str | None = None,
     features: str = "onehot",
+    spec: DatasetSpec = COVTYPE,
 ) -> TrialResult:
     """Fit a finished trial again (same params, split, encoding and seed) to have its model in
     memory; a score other than the one it logged is a warning (the data or Spark changed)."""
-    result = run_trial(train, validation, params, model, family_name=family_name, features=features)
+    result = run_trial(
+        train, validation, params, model, family_name=family_name, features=features, spec=spec
+    )
     if logged is not None and abs(result.metrics[metric] - logged) > 1e-9:
         log.warning(
             "The refitted trial scores %s %.6f; it logged %.6f",
@@ -102,38 +124,3 @@ def refit(
             logged,
         )
     return result
-
-
-def confusion_matrix(model: Any, data: DataFrame, label_col: str = LABEL_COL) -> Confusion:
-    """Counts of (true, predicted) label pairs, in one pass over `data`."""
-    rows = model.transform(data).groupBy(label_col, "prediction").count().collect()
-    return {(int(r[label_col]), int(r["prediction"])): int(r["count"]) for r in rows}
-
-
-def metrics_from_confusion(matrix: Confusion) -> dict[str, float]:
-    """accuracy and label-frequency-weighted precision, recall and F1, as Spark's evaluator."""
-    total = sum(matrix.values())
-    if total == 0:
-        raise ValueError("cannot compute metrics on an empty data set")
-    labels = {t for t, _ in matrix}
-    true_count = {label: 0 for label in labels}
-    predicted_count: dict[int, int] = {}
-    for (t, p), n in matrix.items():
-        true_count[t] += n
-        predicted_count[p] = predicted_count.get(p, 0) + n
-    precision = recall = f1 = 0.0
-    for label in labels:
-        tp = matrix.get((label, label), 0)
-        p = tp / predicted_count[label] if predicted_count.get(label) else 0.0
-        r = tp / true_count[label]
-        weight = true_count[label] / total
-        precision += weight * p
-        recall += weight * r
-        f1 += weight * (2 * p * r / (p + r) if p + r else 0.0)
-    accuracy = sum(n for (t, p), n in matrix.items() if t == p) / total
-    return {
-        "accuracy": accuracy,
-        "f1": f1,
-        "weightedPrecision": precision,
-        "weightedRecall": recall,
-    }

@@ -27,6 +27,7 @@ from sweep.data import covtype, parquet_cache
 from sweep.data import features as encodings
 from sweep.data.covtype import FEATURES_COL, LABEL_COL
 from sweep.data.download import fetch, sha256_of
+from sweep.data.spec import CLASSIFICATION, DatasetSpec
 from sweep.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,14 @@ SPLIT_SCHEMA = StructType(
     [StructField(FEATURES_COL, VectorUDT(), False), StructField(LABEL_COL, DoubleType(), False)]
 )
 EXAMPLE_ROWS = 5
+WEIGHT_COL = "weight"  # data.class_weight=balanced: the training split's inverse-frequency weights
+COVTYPE = DatasetSpec(
+    name="covtype",
+    label=covtype.LABEL,
+    task=CLASSIFICATION,
+    inputs=tuple((c, "int") for c in covtype.FEATURES),
+    display=tuple(covtype.CLASS_NAMES.items()),
+)  # the Covtype preset: its label 1..7 as it is, its features from its encodings
 
 
 @dataclass
@@ -51,6 +60,8 @@ class PreparedData:
     features: str = "onehot"  # the encoding the vectors hold (sweep.data.features)
     # The same splits in each other encoding the sweep fits on (a searched encoding)
     alternates: dict[str, PreparedData] = field(default_factory=dict)
+    spec: DatasetSpec = COVTYPE  # label, task, classes and the columns' roles
+    weighted: bool = False  # the training split carries WEIGHT_COL (data.class_weight)
 
     def in_encoding(self, features: str) -> PreparedData:
         """These splits in the encoding `features`: this object, or one of its alternates."""
@@ -74,8 +85,13 @@ def split_schema(features: str) -> StructType:
 
 
 def local_path(cfg: DataSettings) -> Path | None:
-    """The local file `data.path` names, checked to be a non-empty file. Cheap, so the CLI runs
-    it before starting Spark. None when there is no path or Spark reads it (hdfs://, s3a://)."""
+    """The local file `data.path` names, checked to be a non-empty file (data=table: a file or
+    folder of a known format). Cheap, so the CLI runs it before starting Spark. None when there
+    is no path or Spark reads it (hdfs://, s3a://)."""
+    if cfg.source == "table":
+        from sweep.data.sources import table
+
+        return table.check(cfg)
     if cfg.source != "covtype" or cfg.path is None:
         return None
     scheme = urlparse(cfg.path).scheme
@@ -232,15 +248,24 @@ def prepared(
     progress: bool = True,
     features: str | None = None,
     also: Sequence[str] = (),
+    frame: DataFrame | None = None,
 ) -> Iterator[PreparedData]:
     """Read once, encode (`features`, default `data.features`), split seeded, persist the three
     splits; `also`: the same splits in each of these encodings, as the result's alternates.
     Unpersist them all on exit."""
+    if cfg.source == "table":
+        with _prepared_table(spark, cfg, frame) as data:
+            yield data
+        return
     first = features or cfg.features
     made: list[PreparedData] = []
     try:
         for encoding in dict.fromkeys([first, *also]):
             made.append(_prepare(spark, cfg, progress, encoding))
+        if cfg.class_weight == "balanced":
+            for d in made:
+                unweighted, d.train, d.weighted = d.train, with_class_weights(d.train), True
+                unweighted.unpersist()
         data = made[0]
         data.alternates = {d.features: d for d in made[1:]}
         if data.alternates:  # what the Parquet cache did, per encoding
@@ -286,3 +311,52 @@ def _example(df: DataFrame, features: str = "onehot") -> pd.DataFrame:
     """A few rows of the 54 raw features as int64, the type JSON requests arrive as."""
     rows = df.select(vector_to_array(FEATURES_COL).alias("x")).limit(EXAMPLE_ROWS).collect()
     return encodings.raw_rows(np.array([r["x"] for r in rows]), features)
+
+
+@contextmanager
+def _prepared_table(
+    spark: SparkSession, cfg: DataSettings, frame: DataFrame | None
+) -> Iterator[PreparedData]:
+    """data=table: read (or take `frame`), decide the columns' roles, split and encode
+    (sweep.data.sources.table)."""
+    from sweep.data.sources import table
+
+    with table.prepared_table(spark, cfg, frame) as got:
+        train, validation, test = got.frames
+        for name, n in got.counts.items():
+            if n == 0:
+                raise DataError(
+                    f"the {name} split is empty ({sum(got.counts.values())} rows in all)",
+                    where="data.split_column" if cfg.split_column else "data.split",
+                    fix="Use more rows, larger split fractions, or give every split rows",
+                )
+        weighted = cfg.class_weight == "balanced"
+        if weighted:
+            train = with_class_weights(train)
+        yield PreparedData(
+            train,
+            validation,
+            test,
+            counts=got.counts,
+            source=got.source,
+            sha256=got.sha256,
+            example=got.example,
+            features=cfg.features,  # the space's encoding name; the spec encodes a table
+            spec=got.spec,
+            weighted=weighted,
+        )
+        if weighted:
+            train.unpersist()
+
+
+def with_class_weights(train: DataFrame) -> DataFrame:
+    """The training split with WEIGHT_COL: rows / (classes × the row's class count), so every
+    class weighs the same in the fit (scikit-learn's `balanced`); persisted."""
+    counts = {r["label"]: r["count"] for r in train.groupBy("label").count().collect()}
+    total, k = sum(counts.values()), len(counts)
+    weights = F.create_map(
+        *[v for label, n in counts.items() for v in (F.lit(label), F.lit(total / (k * n)))]
+    )
+    weighted = train.withColumn(WEIGHT_COL, weights[F.col("label")]).persist()
+    weighted.count()  # materialised before the caller unpersists the unweighted split
+    return weighted

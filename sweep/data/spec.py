@@ -109,7 +109,9 @@ class DatasetSpec:
 
     def statement(self) -> str:
         """The SQLTransformer statement: the raw columns plus `_f0, _f1, …`."""
-        parts = [f"{expression(f)} AS `{c}`" for f, c in zip(self.features, self.columns())]
+        parts = [
+            f"{expression(f)} AS `{c}`" for f, c in zip(self.features, self.columns(), strict=True)
+        ]
         return f"SELECT *, {', '.join(parts)} FROM __THIS__"
 
     def label_expression(self) -> str:
@@ -145,7 +147,9 @@ class DatasetSpec:
                 {"idx": i, "name": f.name, "num_vals": f.num_values} for i, f in nominal.items()
             ],
         }
-        return {"ml_attr": {"attrs": {k: v for k, v in attrs.items() if v}, "num_attrs": len(names)}}
+        return {
+            "ml_attr": {"attrs": {k: v for k, v in attrs.items() if v}, "num_attrs": len(names)}
+        }
 
     def scorer(self) -> dict[str, Any]:
         """What the JVM-free scorer needs to take the user's columns and return their labels."""

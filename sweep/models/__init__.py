@@ -2,7 +2,8 @@
 
 - `NAME` (what `model=<NAME>` selects) and `ESTIMATOR` (the Spark class, for messages);
 - `PARAMS`: its searchable parameters (config name → `SparkParam`: Spark name, kind, range);
-- `estimator(params, fixed)`: the Spark estimator for a sampled point plus the fixed settings;
+- `estimator(params, fixed, features, label, task, weight)`: the Spark estimator of the task
+  (classifier or regressor) for a sampled point plus the fixed settings;
 - `describe(fitted)`: what a trial logs about the fitted model, as metrics.
 
 Families are found here by module name, so a new one is a module plus its `conf/model/<name>.yaml`

@@ -1,4 +1,5 @@
-"""The decision tree family (`model=dtree`): Spark's DecisionTreeClassifier."""
+"""The decision tree family (`model=dtree`): Spark's DecisionTreeClassifier, or
+DecisionTreeRegressor for a regression task (`sweep.tasks`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sweep.params import SparkParam
 
 if TYPE_CHECKING:
-    from pyspark.ml.classification import DecisionTreeClassificationModel, DecisionTreeClassifier
+    from pyspark.ml.classification import DecisionTreeClassificationModel
 
     from sweep.config import ModelSettings
 
@@ -17,7 +18,8 @@ ESTIMATOR = "DecisionTreeClassifier"
 PARAMS: dict[str, SparkParam] = {
     "max_depth": SparkParam("maxDepth", "int", 0, 30),
     "max_bins": SparkParam("maxBins", "int", 2),
-    "impurity": SparkParam("impurity", "choice", choices=("gini", "entropy")),
+    # gini and entropy classify, variance regresses: the task's own are checked once it is known
+    "impurity": SparkParam("impurity", "choice", choices=("gini", "entropy", "variance")),
     "min_instances_per_node": SparkParam("minInstancesPerNode", "int", 1),
     "min_info_gain": SparkParam("minInfoGain", "float", 0.0),
     "min_weight_fraction_per_node": SparkParam(
@@ -27,13 +29,20 @@ PARAMS: dict[str, SparkParam] = {
 
 
 def estimator(
-    params: Mapping[str, Any], fixed: ModelSettings, features: str, label: str
-) -> DecisionTreeClassifier:
+    params: Mapping[str, Any],
+    fixed: ModelSettings,
+    features: str,
+    label: str,
+    task: str = "classification",
+    weight: str | None = None,
+) -> Any:
+    """The task's tree estimator; `weight`: a column of row weights (data.class_weight)."""
     from pyspark.ml.classification import DecisionTreeClassifier
+    from pyspark.ml.regression import DecisionTreeRegressor
 
-    return DecisionTreeClassifier(
-        featuresCol=features, labelCol=label, **tree_settings(fixed), **params
-    )
+    kind = DecisionTreeRegressor if task == "regression" else DecisionTreeClassifier
+    settings = {**tree_settings(fixed), **({"weightCol": weight} if weight else {})}
+    return kind(featuresCol=features, labelCol=label, **settings, **params)
 
 
 def tree_settings(fixed: ModelSettings) -> dict[str, Any]:

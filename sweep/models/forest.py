@@ -1,4 +1,5 @@
-"""The random forest family (`model=forest`): Spark's RandomForestClassifier.
+"""The random forest family (`model=forest`): Spark's RandomForestClassifier, or
+RandomForestRegressor for a regression task (`sweep.tasks`).
 
 Its table adds what makes a forest (number of trees, feature subsets, row subsampling) to the
 tree parameters each of its trees takes; `model.seed` seeds the sampling.
@@ -13,7 +14,7 @@ from sweep.models import dtree
 from sweep.params import SparkParam
 
 if TYPE_CHECKING:
-    from pyspark.ml.classification import RandomForestClassificationModel, RandomForestClassifier
+    from pyspark.ml.classification import RandomForestClassificationModel
 
     from sweep.config import ModelSettings
 
@@ -32,12 +33,19 @@ PARAMS: dict[str, SparkParam] = {
 
 
 def estimator(
-    params: Mapping[str, Any], fixed: ModelSettings, features: str, label: str
-) -> RandomForestClassifier:
+    params: Mapping[str, Any],
+    fixed: ModelSettings,
+    features: str,
+    label: str,
+    task: str = "classification",
+    weight: str | None = None,
+) -> Any:
     from pyspark.ml.classification import RandomForestClassifier
+    from pyspark.ml.regression import RandomForestRegressor
 
-    settings = dtree.tree_settings(fixed)
-    return RandomForestClassifier(featuresCol=features, labelCol=label, **settings, **params)
+    kind = RandomForestRegressor if task == "regression" else RandomForestClassifier
+    settings = {**dtree.tree_settings(fixed), **({"weightCol": weight} if weight else {})}
+    return kind(featuresCol=features, labelCol=label, **settings, **params)
 
 
 def describe(fitted: RandomForestClassificationModel) -> dict[str, float]:

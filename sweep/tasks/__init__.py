@@ -66,6 +66,11 @@ def loss(metric: str, value: float) -> float:
     return value if lower_is_better(metric) else -value
 
 
+def score(metric: str, value: float) -> float:
+    """`value` oriented so that higher is better (the negated loss): what a ranking sorts by."""
+    return -loss(metric, value)
+
+
 def better(metric: str, new: float, old: float | None) -> bool:
     """Whether `new` strictly improves on `old` (None: nothing to beat)."""
     return old is None or loss(metric, new) < loss(metric, old)

@@ -35,7 +35,7 @@ class ArtifactWriter:
         frame.to_csv(buffer, index=False)
         self.client.log_text(run_id, buffer.getvalue(), path)
 
-    def log_model(self, run_id: str, model: Any, example: pd.DataFrame) -> str:
+    def log_model(self, run_id: str, model: Any, example: pd.DataFrame, spec: Any = None) -> str:
         """Log a Spark model on a (finished) run, with its JVM-free scorer
         (`sweep.tracking.servable`); returns the model URI to load it from."""
         if self.retry is None:

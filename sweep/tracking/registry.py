@@ -1,7 +1,7 @@
 """Register a sweep's winner in the MLflow Model Registry and decide whether it becomes champion.
 
 The alias (default `champion`) moves to the new version only when its test metric is at least the
-current champion's (`promote=if_better`) or always (`promote=always`). The decision and both values
+current champion's, by the metric's direction (`promote=if_better`; lower rmse is better) or always (`promote=always`). The decision and both values
 are tagged on the new version, so the registry itself says why. Aliases, not the deprecated stages.
 
 Two sweeps that finish at once may both read the same champion, both decide to promote, and the
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from sweep import run_keys
+from sweep import run_keys, tasks
 from sweep.config import RegistrySettings
 from sweep.records import Registration
 
@@ -58,9 +58,11 @@ def decide(promote: str, metric: str, new: float, champion: float | None) -> tup
         return True, f"no champion yet; test {metric} {new:.4f}"
     if promote == "always":
         return True, f"promote=always; test {metric} {new:.4f} (champion had {champion:.4f})"
-    if new >= champion:
-        return True, f"test {metric} {new:.4f} >= champion's {champion:.4f}"
-    return False, f"test {metric} {new:.4f} < champion's {champion:.4f}; champion kept"
+    if tasks.at_least_as_good(metric, new, champion):
+        sign = "<=" if tasks.lower_is_better(metric) else ">="
+        return True, f"test {metric} {new:.4f} {sign} champion's {champion:.4f}"
+    sign = ">" if tasks.lower_is_better(metric) else "<"
+    return False, f"test {metric} {new:.4f} {sign} champion's {champion:.4f}; champion kept"
 
 
 def register(tracker: Tracker, cfg: RegistrySettings, c: Candidate) -> Registration:
@@ -137,7 +139,8 @@ def settle(client: MlflowClient, name: str, alias: str, metric: str, since: int)
             and v.tags.get("promotion", "").startswith("promoted")
             and (value := _tag_float(v, f"{run_keys.TEST}{metric}")) is not None
         ]
-        best = max(contenders)[1]
+        # the best value, the newest version among equals (as `>=` promoted it)
+        best = max(contenders, key=lambda vc: (tasks.score(metric, vc[0]), vc[1]))[1]
         holder = _champion(client, name, alias)
         if holder is None or int(holder.version) != best:
             log.info("Moving %s@%s to version %d (registered concurrently)", name, alias, best)

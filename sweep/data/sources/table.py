@@ -21,6 +21,7 @@ import hashlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -43,6 +44,7 @@ from sweep.data.spec import (
     raw_expression,
 )
 from sweep.errors import DataError
+from sweep.lineage import CATALOG, DATAFRAME
 
 log = logging.getLogger(__name__)
 NAME = "table"
@@ -93,7 +95,8 @@ def data_files(folder: Path) -> list[Path]:
     return sorted(
         p
         for p in folder.rglob("*")
-        if p.is_file() and not any(part.startswith((".", "_")) for part in p.relative_to(folder).parts)
+        if p.is_file()
+        and not any(part.startswith((".", "_")) for part in p.relative_to(folder).parts)
     )
 
 
@@ -131,20 +134,29 @@ def fingerprint(local: Path) -> str:
     return digest.hexdigest()
 
 
-def check(cfg: DataSettings) -> None:
-    """Everything about the table that can be checked before Spark starts."""
-    format_of(cfg, local_path(cfg)) if cfg.path else None
+def check(cfg: DataSettings) -> Path | None:
+    """Everything about the table that can be checked before Spark starts: the local file or
+    folder exists and its format is known. Returns it (None: a catalog table, hdfs://, …)."""
+    local = local_path(cfg)
+    if cfg.path:
+        format_of(cfg, local)
+    return local
 
 
 # -- reading ---------------------------------------------------------------------------------------
 
 
-def read(spark: SparkSession, cfg: DataSettings) -> tuple[DataFrame, str, str | None]:
-    """The table as Spark reads it, typed, with null markers as nulls; its description (the path
-    or `table:<name>`) and its fingerprint (None for a catalog table: read fresh each sweep)."""
+def read(
+    spark: SparkSession, cfg: DataSettings, frame: DataFrame | None = None
+) -> tuple[DataFrame, str, str | None]:
+    """The table as Spark reads it, typed, with null markers as nulls; its description (the path,
+    `table:<name>` or `dataframe:<name>`) and its fingerprint (None for a catalog table or a
+    DataFrame: read fresh each sweep, never cached)."""
+    if frame is not None:  # handed to sweep.run: no file to fingerprint
+        return _null_markers(frame), f"{DATAFRAME}{cfg.table or cfg.name}", None
     if cfg.table:
         try:
-            return _null_markers(spark.table(cfg.table)), f"table:{cfg.table}", None
+            return _null_markers(spark.table(cfg.table)), f"{CATALOG}{cfg.table}", None
         except AnalysisException as exc:
             raise DataError(
                 f"Spark's catalog has no table {cfg.table!r} ({_short(exc)})",
@@ -186,9 +198,7 @@ def _short(exc: Exception) -> str:
     return type(exc).__name__
 
 
-def _read_delimited(
-    spark: SparkSession, path: str, fmt: str, options: dict[str, str]
-) -> DataFrame:
+def _read_delimited(spark: SparkSession, path: str, fmt: str, options: dict[str, str]) -> DataFrame:
     """A CSV/TSV with a header: all text first (so `NA` cannot turn a numeric column into text),
     malformed rows refused, then each column typed from a sample and cast once."""
     settings = {"header": "true", "sep": "\t" if fmt == "tsv" else ",", "multiLine": "false",
@@ -259,9 +269,9 @@ def _text_type(values: pd.Series) -> str:
         return "double"
     if present.str.lower().isin(["true", "false"]).all():
         return "boolean"
-    if present.str.fullmatch(r"\d{4}-\d{2}-\d{2}").all():
-        if pd.to_datetime(present, format="%Y-%m-%d", errors="coerce").notna().all():
-            return "date"
+    dates = present.str.fullmatch(r"\d{4}-\d{2}-\d{2}").all()
+    if dates and pd.to_datetime(present, format="%Y-%m-%d", errors="coerce").notna().all():
+        return "date"
     iso = r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?"
     if present.str.fullmatch(iso).all():
         return "timestamp"
@@ -293,7 +303,7 @@ def columns_stats(frame: DataFrame) -> dict[str, roles.ColumnStats]:
         if kind in ("array", "map", "struct", "binary"):
             aggs.append(F.lit(0).alias(f"d{i}"))
         else:
-            aggs.append(F.approx_count_distinct(col, rsd=0.01).alias(f"d{i}"))
+            aggs.append(F.approx_count_distinct(col, rsd=0.02).alias(f"d{i}"))
     row = frame.agg(*aggs).first()
     rows = row["_rows"]
     return {
@@ -430,8 +440,15 @@ def train_values(train: DataFrame, features: list[Feature]) -> list[Feature]:
         else:
             fill = medians.get(f.name)
             out.append(
-                Feature(f.name, f.source, f.kind, 0.0 if fill is None else float(fill), (),
-                        f.part, f.timestamp)  # fmt: skip
+                Feature(
+                    f.name,
+                    f.source,
+                    f.kind,
+                    0.0 if fill is None else float(fill),
+                    (),
+                    f.part,
+                    f.timestamp,
+                )  # fmt: skip
             )
     return out
 
@@ -450,10 +467,23 @@ def planned_features(columns: list[tuple[str, str, str]]) -> list[Feature]:
     return features
 
 
+@dataclass
+class TableData:
+    frames: list[DataFrame]  # train, validation, test: features, label; persisted
+    counts: dict[str, int]
+    spec: DatasetSpec
+    source: str  # the path, or table:<name>
+    sha256: str | None  # the file's or folder's fingerprint; None for a catalog table
+    example: pd.DataFrame  # a few raw test rows of the model's input columns
+
+
 @contextmanager
-def prepared_table(spark: SparkSession, cfg: DataSettings) -> Iterator[dict[str, Any]]:
-    """Read, decide, split and encode the table; yields the persisted splits and the spec."""
-    raw, source, sha256 = read(spark, cfg)
+def prepared_table(
+    spark: SparkSession, cfg: DataSettings, frame: DataFrame | None = None
+) -> Iterator[TableData]:
+    """Read (or take `frame`), decide, split and encode the table; yields the persisted splits
+    and the spec."""
+    raw, source, sha256 = read(spark, cfg, frame)
     made: list[DataFrame] = []
     try:
         label_type = check_label(raw, cfg, source)
@@ -462,10 +492,9 @@ def prepared_table(spark: SparkSession, cfg: DataSettings) -> Iterator[dict[str,
             labelled = labelled.filter(~F.isnan(F.col(f"`{cfg.label}`")))
         labelled = labelled.repartition(cfg.partitions).persist()
         made.append(labelled)
-        spec, frames, counts = _prepare(labelled, raw, cfg, source, label_type)
+        spec, frames, counts, shown = _prepare(labelled, raw, cfg, source, label_type)
         made.extend(frames)
-        yield {"frames": frames, "counts": counts, "spec": spec, "source": source,
-               "sha256": sha256}  # fmt: skip
+        yield TableData(frames, counts, spec, source, sha256, shown)
     finally:
         for frame in made:
             frame.unpersist()
@@ -474,7 +503,7 @@ def prepared_table(spark: SparkSession, cfg: DataSettings) -> Iterator[dict[str,
 
 def _prepare(
     labelled: DataFrame, raw: DataFrame, cfg: DataSettings, source: str, label_type: str
-) -> tuple[DatasetSpec, list[DataFrame], dict[str, int]]:
+) -> tuple[DatasetSpec, list[DataFrame], dict[str, int], pd.DataFrame]:
     stats = columns_stats(labelled)
     total = stats[cfg.label].rows
     if total == 0:
@@ -510,8 +539,15 @@ def _prepare(
             continue
         if field.name in left_out:
             role = "split" if field.name == cfg.split_column else "dropped"
-            profile.append(roles.profile_row(field.name, spark_type, role, s, "data.drop"
-                                             if role == "dropped" else "data.split_column"))
+            profile.append(
+                roles.profile_row(
+                    field.name,
+                    spark_type,
+                    role,
+                    s,
+                    "data.drop" if role == "dropped" else "data.split_column",
+                )
+            )
             continue
         role, note = roles.role_of(spark_type, s, cfg.max_categories)
         profile.append(roles.profile_row(field.name, spark_type, role, s, note))
@@ -540,9 +576,10 @@ def _prepare(
         spec = DatasetSpec(cfg.name, cfg.label, task, classes, inputs, tuple(features),
                            tuple(profile), dropped_rows, tuple(notes))  # fmt: skip
         frames, counts = _encode(split, spec, cfg)
+        shown = example(split.filter(F.col(SPLIT_COL) == "test"), spec)
     finally:
         split.unpersist()
-    return spec, frames, counts
+    return spec, frames, counts, shown
 
 
 def _encode(
@@ -560,9 +597,7 @@ def _encode(
     encoded = assembled.select(
         vector, F.expr(spec.label_expression()).cast("double").alias("label"), SPLIT_COL
     )
-    frames = [
-        encoded.filter(F.col(SPLIT_COL) == name).drop(SPLIT_COL).persist() for name in SPLITS
-    ]
+    frames = [encoded.filter(F.col(SPLIT_COL) == name).drop(SPLIT_COL).persist() for name in SPLITS]
     counts = {name: df.count() for name, df in zip(SPLITS, frames, strict=True)}
     return frames, counts
 
