@@ -60,6 +60,8 @@ from bench.halving import halving  # noqa: E402
 from bench.overhead import overhead  # noqa: E402
 from bench.report import render  # noqa: E402
 from bench.scoring import scoring  # noqa: E402
+from bench.tables import add_arguments as tables_arguments  # noqa: E402
+from bench.tables import tables  # noqa: E402
 
 SEEDS = (0, 1, 2)
 QUALITY_EVALS = 30
@@ -95,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         "warm_start": warm_start,
         "halving": halving,
         "features": features,
+        "tables": tables,
     }
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--data", required=True, type=Path, help="a Covtype file (.data.gz)")
@@ -121,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         "--warm-prior-evals", type=int, default=WARM_PRIOR_EVALS, help="warm_start: prior's evals"
     )
     halving_arguments(ap)
+    tables_arguments(ap)
     ap.add_argument(
         "--feature-configs",
         nargs="+",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from sweep import tasks
+from sweep.data.spec import DatasetSpec
 from sweep.records import SweepResult, TrialRecord, params_line, table_columns
 from sweep.story import runs_page
+from sweep.tasks.classification import recall_by_class
 from sweep.tracking.uri import redact
 
 TOP = 5
@@ -26,6 +28,7 @@ def summary(result: SweepResult) -> str:
         f"  validation:  {_metrics(best.metrics)}",
         f"  test:        {_metrics(result.test_metrics)}",
         "  rows:        " + ", ".join(f"{k} {v:,}" for k, v in result.data_counts.items()),
+        *_task_lines(result),
     ]
     if result.model_uri:
         lines.append(f"  model:       {result.model_uri}")
@@ -52,6 +55,44 @@ def summary(result: SweepResult) -> str:
         *_browse(result.tracking_uri, result.experiment_id),
     ]
     return "\n".join(lines)
+
+
+def _task_lines(result: SweepResult) -> list[str]:
+    """What was learned and how it was scored; for a table, how each column was used; for a
+    classification, the winner's recall per class on the test split (a class it never predicts
+    shows 0)."""
+    spec = result.spec
+    if spec is None:
+        return []
+    lines = [
+        f"  task:        {spec.task} of {spec.label!r}, selected on {result.metric} "
+        f"({tasks.direction(result.metric)} is better)"
+    ]
+    if result.test_confusion:
+        names = spec.class_names()
+        recall = recall_by_class(result.test_confusion)
+        lines.append(
+            "  recall:      "
+            + ", ".join(f"{names.get(k, k)} {v:.3f}" for k, v in sorted(recall.items()))
+            + " (test, per class)"
+        )
+    if spec.profile:
+        lines += ["", *columns_table(spec)]
+    lines += [f"  note: {note}" for note in spec.notes]
+    return lines
+
+
+def columns_table(spec: DatasetSpec) -> list[str]:
+    """The table's columns as an aligned text table: type, role, distinct values, missing."""
+    header = ["column", "type", "role", "distinct", "missing", "note"]
+    rows = [
+        [p.name, p.type, p.role, f"{p.distinct:,}" if p.distinct is not None else "-",
+         f"{p.missing:.1%}", p.note]
+        for p in spec.profile
+    ]  # fmt: skip
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    return ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+            for row in [header, *rows]]  # fmt: skip
 
 
 def top_trials(trials: list[TrialRecord], metric: str, n: int = TOP) -> list[str]:

@@ -100,9 +100,11 @@ def check_master(master: str, conf: dict[str, str] | None = None) -> None:
 def unshared_data(master: str, data: DataSettings) -> str | None:
     """Pure: on a cluster, what executors must read from a local path (they read data.path, the
     download and the Parquet cache themselves), or None when nothing local is involved."""
-    if master.startswith("local") or data.source != "covtype":
+    if master.startswith("local") or data.source == "synthetic" or data.table:
         return None
     path = data.path
+    if data.source == "table" and path is None:
+        return None
     if path is not None and urlparse(path).scheme not in ("", "file"):
         return None  # hdfs://, s3a://, ...: Spark reads it from everywhere
     where = f"data.path={path}" if path else f"the download in data.cache_dir={data.cache_dir}"

@@ -72,13 +72,38 @@ def test_parameters_has_one_panel_per_searched_parameter():
 
 def test_confusion_matrix_names_the_classes_and_shows_counts():
     matrix = {(1, 1): 90, (1, 2): 10, (2, 2): 50, (5, 2): 3}
-    fig = plots.confusion(matrix)
+    fig = plots.confusion(matrix, CLASS_NAMES)
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == list(CLASS_NAMES.values())
     texts = {t.get_text() for t in ax.texts}
     assert {"90", "10", "50", "3"} <= texts
     shares = np.asarray(ax.images[0].get_array())
     assert shares[0, 0] == 0.9 and shares[4, 1] == 1.0 and shares[3].sum() == 0
+
+
+def test_confusion_matrix_of_a_table_shows_the_users_labels():
+    matrix = {(0, 0): 5, (1, 2): 1, (2, 2): 4}
+    fig = plots.confusion(matrix, {0: "Adelie", 1: "Chinstrap", 2: "Gentoo"})
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["Adelie", "Chinstrap", "Gentoo"]
+
+
+def test_history_of_a_lower_is_better_metric_steps_down():
+    trials = [
+        TrialRecord(i, f"r{i}", "ok", {}, metrics={"rmse": v})
+        for i, v in enumerate([3.0, 2.0, 2.5, 1.0])
+    ]
+    fig = plots.history(trials, "rmse")
+    best = fig.axes[0].lines[0].get_ydata().tolist()
+    assert best == [3.0, 2.0, 2.0, 1.0]
+
+
+def test_predicted_vs_actual_draws_every_pair_and_the_residuals():
+    pairs = [(1.0, 1.5), (2.0, 1.0), (3.0, 3.0)]
+    fig = plots.predicted_vs_actual(pairs)
+    left, right = fig.axes
+    assert left.collections[0].get_offsets().tolist() == [[1.0, 1.5], [2.0, 1.0], [3.0, 3.0]]
+    assert right.collections[0].get_offsets()[:, 1].tolist() == [0.5, -1.0, 0.0]
 
 
 def test_importances_shows_the_largest_first():

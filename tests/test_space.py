@@ -29,7 +29,7 @@ DTREE = {
         ("max_bins", ParamSpec("int", 1, 64), r"search.max_bins.low: 1.*>= 2"),
         ("max_bins", ParamSpec("int", 0, 64, log=True), r"search.max_bins.low: 0"),
         ("impurity", ParamSpec("choice", values=[]), r"search.impurity.values: a choice needs"),
-        ("impurity", ParamSpec("choice", values=["variance"]), r"values\[0\]: 'variance'"),
+        ("impurity", ParamSpec("choice", values=["gain"]), r"values\[0\]: 'gain'"),
         ("impurity", ParamSpec("int", 1, 2), r"search.impurity.type: impurity takes categorical"),
         (
             "max_dept",

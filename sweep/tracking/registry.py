@@ -1,7 +1,8 @@
 """Register a sweep's winner in the MLflow Model Registry and decide whether it becomes champion.
 
-The alias (default `champion`) moves to the new version only when its test metric is at least the
-current champion's, by the metric's direction (`promote=if_better`; lower rmse is better) or always (`promote=always`). The decision and both values
+The alias (default `champion`) moves to the new version only when its test metric is at least as
+good as the current champion's (`promote=if_better`; the metric's direction decides: a lower rmse
+is better) or always (`promote=always`). The decision and both values
 are tagged on the new version, so the registry itself says why. Aliases, not the deprecated stages.
 
 Two sweeps that finish at once may both read the same champion, both decide to promote, and the

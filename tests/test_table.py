@@ -1,0 +1,210 @@
+"""data=table: any table Spark reads, any label; messy tables made here (tests/tables.py)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from sweep.config import DataSettings
+from sweep.data.sources import table
+from sweep.errors import DataError
+from sweep.runner import run_sweep
+from sweep.tracking.runs import Tracker
+from tests import tables
+
+QUICK = ("+experiment=smoke", "data=table", "sweep.max_evals=3", "data.partitions=2")
+
+
+@pytest.fixture(scope="module")
+def penguins_csv(tmp_path_factory):
+    """A gzipped, `;`-separated CSV with `NA` for every missing value."""
+    path = tmp_path_factory.mktemp("penguins") / "penguins.csv.gz"
+    return tables.write_csv(tables.penguins(), path, sep=";")
+
+
+def prepared(spark, **settings):
+    return table.prepared_table(spark, DataSettings(source="table", name="t", **settings))
+
+
+def test_columns_get_their_roles_decided_once(spark, penguins_csv):
+    with prepared(spark, path=str(penguins_csv), label="species", options={"sep": ";"}) as got:
+        spec = got.spec
+        roles = {p.name: (p.type, p.role) for p in spec.profile}
+        counts = got.counts
+        by_split = [
+            {r["label"]: r["count"] for r in f.groupBy("label").count().collect()}
+            for f in got.frames
+        ]
+    assert roles == {
+        "id": ("string", "dropped"),
+        "species": ("string", "label"),
+        "island": ("string", "categorical"),
+        "bill_length_mm": ("double", "numeric"),  # `NA` did not make it text
+        "flipper_length_mm": ("double", "numeric"),  # written as 217.0
+        "tagged": ("boolean", "boolean"),
+        "seen": ("date", "date"),
+        "colony": ("string", "dropped"),
+    }
+    notes = " ".join(spec.notes)
+    assert "'id' is left out" in notes and "more than data.max_categories=256" in notes
+    assert "'colony' is left out: one value only" in notes
+    assert spec.classes == ("Adelie", "Chinstrap", "Gentoo")
+    frame = tables.penguins()
+    assert spec.dropped_rows == frame["species"].isna().sum() > 0
+    assert sum(counts.values()) == frame["species"].notna().sum()
+    assert [len(s) for s in by_split] == [3, 3, 3]  # the rare class is in every split
+    island = next(f for f in spec.features if f.name == "island")
+    assert set(island.categories) == set(tables.ISLANDS)
+    assert [f.name for f in spec.features if f.source == "seen"] == [
+        "seen_year", "seen_month", "seen_day_of_week", "seen_day_of_year",
+    ]  # fmt: skip
+
+
+def test_fill_values_and_categories_come_from_the_training_split_only(spark, tmp_path):
+    rows = [{"x": float(i), "c": "a" if i % 2 else "b", "y": i % 2, "part": "train"}
+            for i in range(1, 11)]  # fmt: skip
+    rows += [{"x": 1000.0 + i, "c": "only-in-test", "y": i % 2, "part": "test"} for i in range(6)]
+    rows += [{"x": None, "c": None, "y": i % 2, "part": "validation"} for i in range(4)]
+    path = tmp_path / "t.json"
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    with prepared(spark, path=str(path), label="y", split_column="part") as got:
+        spec = got.spec
+        validation = got.frames[1].collect()
+    x = next(f for f in spec.features if f.name == "x")
+    c = next(f for f in spec.features if f.name == "c")
+    assert x.fill in (5.0, 6.0)  # the training median, untouched by the test split's 1000s
+    assert set(c.categories) == {"a", "b"}  # no test-only value
+    assert got.counts == {"train": 10, "validation": 4, "test": 6}
+    # the vector is c, x (JSON columns come sorted): missing c → index 2, missing x → the fill
+    assert {tuple(r["features"]) for r in validation} == {(2.0, x.fill)}
+
+
+def test_stratified_split_keeps_a_three_row_class_in_every_split(spark, tmp_path):
+    frame = tables.churn(rows=300)
+    frame.loc[:2, "churned"] = 7  # three rows of a third class
+    path = tmp_path / "c.parquet"
+    frame.to_parquet(path)
+    with prepared(spark, path=str(path), label="churned") as got:
+        per_split = [f.filter("label = 2").count() for f in got.frames]
+        assert got.spec.task == "classification" and got.spec.classes == (0, 1, 7)
+    assert per_split == [1, 1, 1]
+
+
+@pytest.mark.parametrize(
+    ("make", "settings", "message"),
+    [
+        (None, {"path": "{tmp}/missing.csv"}, r"data.path: .*missing.csv does not exist"),
+        ("x.weird", {}, r"cannot tell the format of .*x.weird.*data.format=csv"),
+        ("t.csv", {"label": "Species"}, r"data.label: 'Species' is not a column of .*: a, b, y"),
+        ("t.csv", {"drop": ["nope"]}, r"data.drop: 'nope' is not a column"),
+        ("one.csv", {}, r"data.label: the label 'y' cannot be learned: it has 1 distinct value"),
+        ("t.csv", {"task": "regression", "label": "b"}, r"data.task=regression needs a numeric"),
+        ("t.csv", {"drop": ["a", "b"]}, r"no usable feature is left"),
+        ("empty.csv", {}, r"is empty"),
+        ("ragged.csv", {}, r"1 of 3 rows in .*ragged.csv do not have the header's 3 fields; "
+                           r"the first: '4,5'"),
+        ("t.csv", {"split_column": "a"}, r"data.split_column: 3 rows have a a that is not train"),
+        ("t.csv", {"format": "parquet"}, r"Spark cannot read .* as parquet"),
+    ],
+)
+def test_a_bad_table_is_one_clear_error(spark, tmp_path, make, settings, message):
+    files = {
+        "x.weird": "a,y\n1,2\n",
+        "t.csv": "a,b,y\n1,u,0\n2,v,1\n3,w,0\n",
+        "one.csv": "a,y\n1,0\n2,0\n3,0\n",
+        "empty.csv": "a,y\n",
+        "ragged.csv": "a,b,y\n1,2,0\n4,5\n6,7,1\n",
+    }
+    if make:
+        (tmp_path / make).write_text(files[make])
+    path = settings.pop("path", str(tmp_path / (make or "")))
+    settings = {"label": "y", **settings, "path": path.format(tmp=tmp_path)}
+    with pytest.raises(DataError, match=message), prepared(spark, **settings):
+        pass
+
+
+def test_a_catalog_table_is_read_by_name(spark, compose_cfg, tmp_path):
+    frame = spark.createDataFrame(tables.churn(rows=400))
+    frame.write.mode("overwrite").option("path", str(tmp_path / "wh")).saveAsTable("churn_t")
+    try:
+        cfg = compose_cfg(*QUICK, "data.table=churn_t", "data.label=churned",
+                          "tracking.log_models=none", "registry.enabled=false")  # fmt: skip
+        result = run_sweep(cfg, spark, Tracker.connect(cfg.tracking))
+    finally:
+        spark.sql("DROP TABLE IF EXISTS churn_t")
+    assert cfg.tracking.experiment == "churn_t-dtree"
+    assert result.spec.binary and "areaUnderROC" in result.test_metrics
+    assert len(result.finished) == 3
+
+
+def test_no_such_catalog_table(spark):
+    settings = DataSettings(source="table", table="nope", label="y")
+    with (
+        pytest.raises(DataError, match=r"data.table: Spark's catalog has no table 'nope'"),
+        table.prepared_table(spark, settings),
+    ):
+        pass
+
+
+def test_a_regression_sweep_minimises_rmse(spark, compose_cfg, tmp_path):
+    folder = tmp_path / "houses"
+    spark.createDataFrame(tables.houses()).repartition(3).write.parquet(str(folder))
+    cfg = compose_cfg(*QUICK, f"data.path={folder}", "data.label=price",
+                      "tracking.log_models=none", "registry.enabled=false")  # fmt: skip
+    result = run_sweep(cfg, spark, Tracker.connect(cfg.tracking))
+    assert result.metric == "rmse" and result.spec.task == "regression"
+    rmses = [t.metrics["rmse"] for t in result.finished]
+    assert result.best.metrics["rmse"] == min(rmses)
+    assert set(result.test_metrics) == {"rmse", "mae", "r2"}
+    client = MlflowClient(cfg.tracking.uri)
+    parent = client.get_run(result.parent_run_id)
+    assert parent.data.params["task"] == "regression"
+    assert parent.data.params["metric_direction"] == "lower"
+    children = client.search_runs([result.experiment_id], f"tags.mlflow.parentRunId = "
+                                  f"'{result.parent_run_id}'")  # fmt: skip
+    assert {c.data.params["impurity"] for c in children} == {"variance"}
+    names = {a.path for a in client.list_artifacts(result.parent_run_id, "plots")}
+    assert "plots/predicted_vs_actual.png" in names and "plots/confusion_matrix.png" not in names
+
+
+def test_a_classification_sweep_on_a_messy_csv(spark, compose_cfg, penguins_csv):
+    cfg = compose_cfg(*QUICK, f"data.path={penguins_csv}", "data.label=species",
+                      "+data.options={sep:';'}", "tracking.log_models=none",
+                      "registry.enabled=false")  # fmt: skip
+    result = run_sweep(cfg, spark, Tracker.connect(cfg.tracking))
+    assert cfg.tracking.experiment == "penguins-dtree"
+    assert result.best.metrics["accuracy"] > 0.8
+    client = MlflowClient(cfg.tracking.uri)
+    columns = client.download_artifacts(result.parent_run_id, "columns.csv")
+    text = Path(columns).read_text()
+    assert "island,string,categorical" in text and "id,string,dropped" in text
+    importances = client.download_artifacts(result.best.run_id, "feature_importances.csv")
+    assert "bill_length_mm" in Path(importances).read_text()
+
+
+def test_python_entry_point_takes_a_dataframe(spark, tracking_uri):
+    import sweep
+
+    frame = spark.createDataFrame(tables.houses(rows=400))
+    result = sweep.run(
+        frame,
+        label="price",
+        name="houses",
+        overrides=["+experiment=smoke", f"tracking.uri={tracking_uri}", "sweep.max_evals=2",
+                   "tracking.log_models=none", "registry.enabled=false",
+                   "sweep.progress_bar=false"],  # fmt: skip
+    )
+    assert result.metric == "rmse" and result.validation_metrics["rmse"] > 0
+    assert set(result.params) >= {"family", "maxDepth"}
+    parent = MlflowClient(tracking_uri).get_run(result.parent_run_id)
+    assert parent.data.params["data_source"].startswith("dataframe:")
+    assert parent.data.tags.get("sweep.data_cache", "off") == "off"
+
+
+def test_gzip_csv_is_read_with_its_header(penguins_csv):
+    with gzip.open(penguins_csv, "rt") as f:
+        assert f.readline().startswith("id;species;island")
