@@ -26,6 +26,7 @@ from sweep.tracking.runs import Tracker
 from sweep.tracking.uri import redact
 
 if TYPE_CHECKING:  # the runner imports this module
+    from sweep.parity import Parity
     from sweep.records import SweepResult, TrialRecord
     from sweep.warm_start import Prior
 
@@ -41,10 +42,15 @@ def describe_runs(cfg: SweepConfig, data: PreparedData, tracker: Tracker) -> Non
 
 
 def register_winner(
-    cfg: SweepConfig, tracker: Tracker, s: SweepResult, sha256: str | None
+    cfg: SweepConfig,
+    tracker: Tracker,
+    s: SweepResult,
+    sha256: str | None,
+    agreement: Parity | None = None,
 ) -> Registration:
     """Register the winner, set `s.registration` (the parent's description names the version),
-    and tag the parent with the registry's decision."""
+    and tag the parent with the registry's decision. `agreement`: the JVM-free scorer against
+    Spark on the test split; a version that disagrees is registered, not promoted."""
     candidate = Candidate(
         model_uri=s.model_uri,
         parent_run_id=s.parent_run_id,
@@ -54,6 +60,8 @@ def register_winner(
         test_metrics=s.test_metrics,
         data_sha256=sha256,
         description=version_note(s),
+        parity=agreement.tag if agreement else None,
+        parity_ok=agreement.ok if agreement else True,
     )
     registration = register(tracker, cfg.registry, candidate)
     s.registration = registration

@@ -208,3 +208,31 @@ def test_python_entry_point_takes_a_dataframe(spark, tracking_uri):
 def test_gzip_csv_is_read_with_its_header(penguins_csv):
     with gzip.open(penguins_csv, "rt") as f:
         assert f.readline().startswith("id;species;island")
+
+
+def test_halving_on_a_regression_table_promotes_the_lowest_rmse(spark, compose_cfg, tmp_path):
+    path = tmp_path / "houses.parquet"
+    tables.houses().to_parquet(path)
+    cfg = compose_cfg(*QUICK, f"data.path={path}", "data.label=price", "sweep.max_evals=3",
+                      "sweep.scheduler=halving", "sweep.fidelity.min_fraction=0.3",
+                      "tracking.log_models=none", "registry.enabled=false")  # fmt: skip
+    result = run_sweep(cfg, spark, Tracker.connect(cfg.tracking))
+    first = {t.config: t.metrics["rmse"] for t in result.trials if t.rung == 0}
+    promoted = [t.config for t in result.trials if t.rung == 1]
+    assert len(first) == 3 and promoted == [min(first, key=first.get)]  # lower is better
+    assert result.best.rung == 1
+
+
+def test_a_table_sweep_resumes_and_runs_trials_in_parallel(spark, compose_cfg, penguins_csv):
+    common = (*QUICK, f"data.path={penguins_csv}", "data.label=species",
+              "+data.options={sep:';'}", "tracking.log_models=none", "registry.enabled=false")
+    first = run_sweep(
+        compose_cfg(*common, "sweep.max_evals=2", "sweep.parallelism=2"),
+        spark,
+        Tracker.connect(compose_cfg(*common).tracking),
+    )
+    cfg = compose_cfg(*common, "sweep.max_evals=3", f"sweep.resume={first.parent_run_id}")
+    resumed = run_sweep(cfg, spark, Tracker.connect(cfg.tracking))
+    assert resumed.parent_run_id == first.parent_run_id
+    assert sorted(t.number for t in resumed.trials) == [0, 1, 2]
+    assert resumed.best.metrics["accuracy"] == max(t.metrics["accuracy"] for t in resumed.finished)

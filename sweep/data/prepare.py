@@ -62,6 +62,25 @@ class PreparedData:
     alternates: dict[str, PreparedData] = field(default_factory=dict)
     spec: DatasetSpec = COVTYPE  # label, task, classes and the columns' roles
     weighted: bool = False  # the training split carries WEIGHT_COL (data.class_weight)
+    raw_test: DataFrame | None = None  # a table's test split as its raw columns
+
+    def raw_test_rows(self) -> DataFrame:
+        """The test split as the model's raw input columns: a table's as read; Covtype's 54
+        columns rebuilt from the vectors (one-hot: the vector is those columns)."""
+        if self.raw_test is not None:
+            return self.raw_test
+        if self.features != "onehot":
+            onehot = self.alternates.get("onehot")
+            return onehot.raw_test_rows() if onehot else self._onehot_from_categorical()
+        values = vector_to_array(FEATURES_COL)
+        return self.test.select(
+            *[values[i].cast("int").alias(c) for i, c in enumerate(covtype.FEATURES)]
+        )
+
+    def _onehot_from_categorical(self) -> DataFrame:
+        rows = self.test.select(vector_to_array(FEATURES_COL).alias("x")).collect()
+        frame = encodings.raw_rows(np.array([r["x"] for r in rows]), self.features)
+        return self.test.sparkSession.createDataFrame(frame.astype("int32"))
 
     def in_encoding(self, features: str) -> PreparedData:
         """These splits in the encoding `features`: this object, or one of its alternates."""
@@ -341,6 +360,7 @@ def _prepared_table(
             source=got.source,
             sha256=got.sha256,
             example=got.example,
+            raw_test=got.raw_test,
             features=cfg.features,  # the space's encoding name; the spec encodes a table
             spec=got.spec,
             weighted=weighted,

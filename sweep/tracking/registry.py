@@ -47,6 +47,10 @@ class Candidate:
     test_metrics: dict[str, float]
     data_sha256: str | None
     description: str = ""  # the version's description (Markdown, see sweep.story.version_note)
+    # The JVM-free scorer against Spark on the test split: `agree/total`, and whether every row
+    # (and probability) agreed. A version that disagrees is registered, never promoted.
+    parity: str | None = None
+    parity_ok: bool = True
 
     @property
     def test_value(self) -> float:
@@ -81,6 +85,11 @@ def register(tracker: Tracker, cfg: RegistrySettings, c: Candidate) -> Registrat
         )
     else:
         promoted, reason = decide(cfg.promote, c.metric, c.test_value, champion_value)
+    if not c.parity_ok:
+        promoted, reason = False, (
+            f"the JVM-free scorer agrees with Spark on only {c.parity} test rows, so what would "
+            "be served is not what was evaluated; registered, not promoted"
+        )
     tags = {
         "parent_run_id": c.parent_run_id,
         "child_run_id": c.child_run_id,
@@ -88,6 +97,7 @@ def register(tracker: Tracker, cfg: RegistrySettings, c: Candidate) -> Registrat
         f"validation_{c.metric}": f"{c.validation_value:.6f}",
         **{f"{run_keys.TEST}{k}": f"{v:.6f}" for k, v in c.test_metrics.items()},
         run_keys.DATA_SHA256: c.data_sha256 or "unknown",
+        **({run_keys.PARITY: c.parity} if c.parity else {}),
         "promotion": ("promoted: " if promoted else "not promoted: ") + reason,
     }
     commit = git_commit()

@@ -475,6 +475,7 @@ class TableData:
     source: str  # the path, or table:<name>
     sha256: str | None  # the file's or folder's fingerprint; None for a catalog table
     example: pd.DataFrame  # a few raw test rows of the model's input columns
+    raw_test: DataFrame  # the test split's raw columns, persisted: what parity is checked on
 
 
 @contextmanager
@@ -492,9 +493,9 @@ def prepared_table(
             labelled = labelled.filter(~F.isnan(F.col(f"`{cfg.label}`")))
         labelled = labelled.repartition(cfg.partitions).persist()
         made.append(labelled)
-        spec, frames, counts, shown = _prepare(labelled, raw, cfg, source, label_type)
-        made.extend(frames)
-        yield TableData(frames, counts, spec, source, sha256, shown)
+        spec, frames, counts, shown, raw_test = _prepare(labelled, raw, cfg, source, label_type)
+        made.extend([*frames, raw_test])
+        yield TableData(frames, counts, spec, source, sha256, shown, raw_test)
     finally:
         for frame in made:
             frame.unpersist()
@@ -503,7 +504,7 @@ def prepared_table(
 
 def _prepare(
     labelled: DataFrame, raw: DataFrame, cfg: DataSettings, source: str, label_type: str
-) -> tuple[DatasetSpec, list[DataFrame], dict[str, int], pd.DataFrame]:
+) -> tuple[DatasetSpec, list[DataFrame], dict[str, int], pd.DataFrame, DataFrame]:
     stats = columns_stats(labelled)
     total = stats[cfg.label].rows
     if total == 0:
@@ -576,10 +577,13 @@ def _prepare(
         spec = DatasetSpec(cfg.name, cfg.label, task, classes, inputs, tuple(features),
                            tuple(profile), dropped_rows, tuple(notes))  # fmt: skip
         frames, counts = _encode(split, spec, cfg)
-        shown = example(split.filter(F.col(SPLIT_COL) == "test"), spec)
+        test = split.filter(F.col(SPLIT_COL) == "test")
+        shown = example(test, spec)
+        raw_test = test.select(*[F.col(f"`{n}`") for n, _ in spec.inputs]).persist()
+        raw_test.count()  # materialised before its source is unpersisted
     finally:
         split.unpersist()
-    return spec, frames, counts, shown
+    return spec, frames, counts, shown, raw_test
 
 
 def _encode(
