@@ -236,3 +236,26 @@ def test_a_table_sweep_resumes_and_runs_trials_in_parallel(spark, compose_cfg, p
     assert resumed.parent_run_id == first.parent_run_id
     assert sorted(t.number for t in resumed.trials) == [0, 1, 2]
     assert resumed.best.metrics["accuracy"] == max(t.metrics["accuracy"] for t in resumed.finished)
+
+
+@pytest.mark.parametrize("name", ["t.csv", "t.tsv", "t.csv.gz", "t.parquet", "t.json", "t.orc"])
+def test_every_format_reads_the_same_typed_table(spark, tmp_path, name):
+    frame = tables.churn(rows=60)
+    frame.loc[::7, "tenure"] = None  # missing numbers in every format
+    path = tmp_path / name
+    if name.endswith((".csv", ".csv.gz")):
+        tables.write_csv(frame, path)
+    elif name.endswith(".tsv"):
+        tables.write_csv(frame, path, sep="\t")
+    elif name.endswith(".json"):
+        frame.to_json(path, orient="records", lines=True)
+    else:
+        spark.createDataFrame(frame.astype({"tenure": "float64"})).write.format(
+            name.rsplit(".", 1)[1]
+        ).save(str(path))
+    with prepared(spark, path=str(path), label="churned") as got:
+        roles = {p.name: p.role for p in got.spec.profile}
+        missing = {p.name: p.missing for p in got.spec.profile}
+    assert roles == {"tenure": "numeric", "plan": "categorical", "churned": "label"}
+    assert missing["tenure"] == pytest.approx(9 / 60)
+    assert got.spec.classes == (0, 1)
