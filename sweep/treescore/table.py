@@ -59,7 +59,9 @@ def parse(text: str) -> Table:
         task=spec["task"],
         classes=None if spec.get("classes") is None else tuple(spec["classes"]),
         index=tuple(
-            {c: i for i, c in enumerate(f.get("categories", ()))} if f["kind"] == "categorical" else None
+            {c: i for i, c in enumerate(f.get("categories", ()))}
+            if f["kind"] == "categorical"
+            else None
             for f in features
         ),
     )
