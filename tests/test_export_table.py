@@ -10,10 +10,14 @@ probabilities within 1e-9.
 """
 
 import datetime as dt
+import json
+from pathlib import Path
 
+import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from mlflow.tracking import MlflowClient
 from pyspark.ml import PipelineModel
 from pyspark.ml.classification import DecisionTreeClassifier, RandomForestClassifier
 from pyspark.ml.functions import vector_to_array
@@ -21,11 +25,20 @@ from pyspark.ml.regression import DecisionTreeRegressor, RandomForestRegressor
 
 from sweep import export
 from sweep.config import DataSettings
-from sweep.data.sources.table import prepared_table, read
-from sweep.data.spec import PREDICTED_LABEL, label_key, stages_after, stages_before
+from sweep.data.sources.table import example, prepared_table, read
+from sweep.data.spec import (
+    PREDICTED_LABEL,
+    DatasetSpec,
+    label_key,
+    stages_after,
+    stages_before,
+)
 from sweep.errors import UnsupportedModel
 from sweep.parity import parity
-from sweep.treescore import FORMAT_TABLE, PyfuncModel, Scorer, encode, format_of
+from sweep.tracking.artifacts import ArtifactWriter
+from sweep.treescore import FORMAT_TABLE, PyfuncModel, Scorer, encode, format_of, load
+
+pytestmark = pytest.mark.slow
 
 ESTIMATORS = {
     "dtree": (DecisionTreeClassifier, {"maxDepth": 8}),
@@ -259,3 +272,46 @@ def test_a_pipeline_that_is_not_the_specs_is_refused(table, tmp_path):
     with pytest.raises(UnsupportedModel, match="needs its dataset spec"):
         export.from_saved_pipeline(tmp_path / "sparkml")  # a table's pipeline without its spec
     assert Scorer(export.from_saved_pipeline(tmp_path / "sparkml", spec)).trees.spec
+
+
+def as_json_sends_it(frame: pd.DataFrame) -> pd.DataFrame:
+    """Raw rows as a JSON request carries them: dates and timestamps as ISO text."""
+    out = frame.copy()
+    out["observed"] = [None if v is None else v.isoformat() for v in out["observed"]]
+    out["tagged_at"] = out["tagged_at"].dt.strftime("%Y-%m-%dT%H:%M:%S").astype(object)
+    return out
+
+
+def test_a_logged_model_gives_the_users_labels_through_mlflow(table, tmp_path, utc):
+    cfg, data = table
+    spec = field(data, "spec")
+    pipeline, _ = fitted(data, "dtree", tmp_path)
+    raw = raw_rows(utc, cfg, ODD)
+    client = MlflowClient()
+    run = client.create_run(client.create_experiment("penguins"))
+    client.set_terminated(run.info.run_id)
+    writer = ArtifactWriter()
+    writer.client, writer.retry = client, None
+    uri = writer.log_model(run.info.run_id, pipeline, example(raw, spec), spec)
+
+    scored = spark_side(pipeline, raw)
+    # A long column takes no nulls (MLflow's schema); body_mass had none in the table.
+    scored = scored[scored["body_mass"].notna()].astype({"body_mass": "int64"})
+    sent = as_json_sends_it(scored[[n for n, _ in spec.inputs]])
+    labels = mlflow.pyfunc.load_model(uri).predict(sent)
+    assert list(labels) == scored[PREDICTED_LABEL].tolist()  # string labels: as Spark's
+    assert len(labels) > 900 and set(labels) >= {"Adelie", "Gentoo"}
+
+    info = mlflow.models.get_model_info(uri)
+    types = {c["name"]: c["type"] for c in info.signature.inputs.to_dict()}
+    assert types == {"island": "string", "bill_length": "double", "body_mass": "long",
+                     "male": "boolean", "observed": "string", "tagged_at": "string"}  # fmt: skip
+    assert info.signature.outputs.to_dict() == [
+        {"type": "string", "name": "prediction", "required": True}
+    ]
+    assert info.metadata["treescore"]["format"] == FORMAT_TABLE
+    folder = Path(mlflow.artifacts.download_artifacts(uri, dst_path=str(tmp_path / "model")))
+    assert DatasetSpec.from_json((folder / "dataset_spec.json").read_text()) == spec
+    assert json.loads(load(folder / "trees.npz").spec) == json.loads(json.dumps(spec.scorer()))
+    code = sorted(p.name for p in (folder / "code" / "treescore").iterdir())
+    assert code == ["__init__.py", "table.py"]
