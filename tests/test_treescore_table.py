@@ -37,6 +37,8 @@ def encoded(feature: Feature, spark_type: str, values: list) -> list[float]:
         ([None, np.nan, pd.NA], [FILL] * 3),
         (["NA", " nan ", "", "null", " 2 "], [FILL, FILL, FILL, FILL, 2.0]),
         ([3, None], [3.0, FILL]),
+        (pd.array([3, None], dtype="Int64"), [3.0, FILL]),
+        (pd.array([True, None], dtype="boolean"), [1.0, FILL]),
     ],
 )
 def test_a_missing_number_is_the_fill(values, expected):

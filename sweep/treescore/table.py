@@ -159,8 +159,8 @@ def _missing(value: Any) -> bool:
 
 
 def _values(column: pd.Series, convert: Any, name: str) -> np.ndarray:
-    if column.dtype.kind in "biuf":  # plain NumPy numbers or booleans: no per-value work
-        return column.to_numpy(dtype=np.float64)
+    if column.dtype.kind in "biuf":  # numbers or booleans (nullable ones too): no per-value work
+        return column.to_numpy(dtype=np.float64, na_value=np.nan)
     return np.array([convert(v, name) for v in column.tolist()], dtype=np.float64)
 
 
