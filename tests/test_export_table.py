@@ -20,6 +20,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 from pyspark.ml import PipelineModel
 from pyspark.ml.classification import DecisionTreeClassifier, RandomForestClassifier
+from pyspark.ml.feature import SQLTransformer
 from pyspark.ml.functions import vector_to_array
 from pyspark.ml.regression import DecisionTreeRegressor, RandomForestRegressor
 
@@ -263,8 +264,6 @@ def test_a_pipeline_that_is_not_the_specs_is_refused(table, tmp_path):
     _, data = table
     spec = field(data, "spec")
     pipeline, _ = fitted(data, "dtree", tmp_path)
-    from pyspark.ml.feature import SQLTransformer
-
     changed = SQLTransformer(statement=spec.statement().replace("coalesce(", "ifnull(", 1))
     PipelineModel(stages=[changed, *pipeline.stages[1:]]).save(str(tmp_path / "changed"))
     with pytest.raises(UnsupportedModel, match="not the dataset spec's statement"):
