@@ -114,10 +114,8 @@ def _table_trees(path: Path, stages: list[Path], kinds: list[str], spec: Dataset
     if list(columns) != spec.columns():
         raise UnsupportedModel("the assembler does not read the spec's columns", where=str(path))
     model, kind = _metadata(stages[2]), MODELS[kinds[2]]
-    classes = len(spec.classes or ())
-    if (kind in REGRESSORS) == (spec.task == CLASSIFICATION) or model.get(
-        "numClasses", 0
-    ) > classes:
+    wrong_task = (kind in REGRESSORS) == (spec.task == CLASSIFICATION)
+    if wrong_task or model.get("numClasses", 0) > len(spec.classes or ()):
         raise UnsupportedModel(f"a {kind} does not fit a {spec.task} spec", where=str(path))
     if len(stages) == 4:
         _check_labels(stages[3], model, spec)
@@ -128,10 +126,8 @@ def _check_labels(stage: Path, model: dict, spec: DatasetSpec) -> None:
     """The IndexToString must turn the model's prediction into the spec's classes, or the two
     flavors would return different labels."""
     meta, labels = _metadata(stage), [label_key(c) for c in spec.classes or ()]
-    if (_param(meta, "inputCol"), _param(meta, "labels")) != (
-        _param(model, "predictionCol"),
-        labels,
-    ):
+    decodes = (_param(meta, "inputCol"), _param(meta, "labels"))
+    if decodes != (_param(model, "predictionCol"), labels):
         raise UnsupportedModel(
             "its IndexToString does not decode the model's prediction into the spec's classes",
             where=str(stage),
