@@ -14,6 +14,13 @@ assembler, optionally the SQLTransformer of `data.features=categorical` (`sweep.
 whose
 one-hot groups the exported trees then carry, so the scorer takes the same raw columns. Any other
 SQL is refused: the statement must be exactly one `sweep.data.features.statement` writes.
+
+A table's pipeline (`data=table`, given its `DatasetSpec`): the spec's SQLTransformer (the
+statement must equal `spec.statement()`), the VectorAssembler of `spec.columns()`, a decision tree
+or random forest, classifier or regressor, and for classification optionally the IndexToString of
+the spec's classes. The trees then carry the spec's rules (format 3), so the scorer takes the raw
+columns and returns the user's labels. A regressor's nodes store their `prediction` (the mean
+label of their rows; impurityStats are [count, sum, sum of squares]), which is what it predicts.
 """
 
 from __future__ import annotations
@@ -28,53 +35,49 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sweep.data.features import groups_of
+from sweep.data.spec import CLASSIFICATION, DatasetSpec, label_key
 from sweep.errors import UnsupportedModel
-from sweep.treescore import FOREST, TREE, Trees
+from sweep.treescore import FOREST, FOREST_REGRESSOR, REGRESSORS, TREE, TREE_REGRESSOR, Trees
 
 _SPARK = "org.apache.spark.ml."
 ASSEMBLER = _SPARK + "feature.VectorAssembler"
 SQL = _SPARK + "feature.SQLTransformer"
-MODELS = {_SPARK + "classification." + kind: kind for kind in (TREE, FOREST)}
+INDEX_TO_STRING = _SPARK + "feature.IndexToString"
+MODELS = {
+    **{_SPARK + "classification." + kind: kind for kind in (TREE, FOREST)},
+    **{_SPARK + "regression." + kind: kind for kind in (TREE_REGRESSOR, FOREST_REGRESSOR)},
+}
 __all__ = ["UnsupportedModel", "from_saved_pipeline", "trees_from_nodes"]
 
 
-def from_saved_pipeline(path: str | Path) -> Trees:
-    """The trees of the PipelineModel Spark saved at `path` (e.g. a logged model's `sparkml/`)."""
+def from_saved_pipeline(path: str | Path, spec: DatasetSpec | None = None) -> Trees:
+    """The trees of the PipelineModel Spark saved at `path` (e.g. a logged model's `sparkml/`).
+    A table's pipeline needs its `spec` (one with features): the trees then carry its rules."""
     path = Path(path)
     stages = _stage_dirs(path)
     kinds = [_metadata(s)["class"] for s in stages]
+    if spec is not None and spec.features:
+        return _table_trees(path, stages, kinds, spec)
     groups: dict[str, list[str]] = {}
     if len(stages) == 3 and kinds[0] == SQL:
         groups = _onehot_groups(stages[0])
         stages, kinds = stages[1:], kinds[1:]
-    if len(stages) != 2 or kinds[0] != ASSEMBLER or kinds[1] not in MODELS:
-        raise UnsupportedModel(
-            f"the pipeline's stages are {[k.rsplit('.', 1)[-1] for k in kinds]}",
-            where=str(path),
-            fix="The JVM-free scorer takes a VectorAssembler (after sweep's categorical "
-            "SQLTransformer, optionally) followed by a decision tree or random forest classifier",
+    if len(stages) != 2 or kinds[0] != ASSEMBLER or MODELS.get(kinds[1]) not in (TREE, FOREST):
+        raise _unsupported_stages(
+            kinds,
+            path,
+            "a VectorAssembler (after sweep's categorical SQLTransformer, optionally) followed by "
+            "a decision tree or random forest classifier; a regressor or a table's pipeline "
+            "needs its dataset spec",
         )
-    assembler, model = _metadata(stages[0]), _metadata(stages[1])
-    columns = tuple(_param(assembler, "inputCols"))
-    if _param(assembler, "outputCol") != _param(model, "featuresCol"):
-        raise UnsupportedModel(
-            "the model does not read the assembler's output column", where=str(stages[1])
-        )
+    columns = tuple(_param(_metadata(stages[0]), "inputCols"))
     missing = [name for name in groups if name not in columns]
     if missing:
         raise UnsupportedModel(
             f"the assembler does not take the categorical column(s) {missing}",
             where=str(stages[0]),
         )
-    if model["numFeatures"] != len(columns):
-        raise UnsupportedModel(
-            f"the model takes {model['numFeatures']} features from {len(columns)} columns "
-            "(a vector-valued input column?)",
-            where=str(stages[0]),
-            fix="Assemble the features from numeric columns only",
-        )
-    nodes = _node_table(stages[1] / "data", nested=MODELS[kinds[1]] == FOREST)
-    trees = trees_from_nodes(MODELS[kinds[1]], columns, int(model["numClasses"]), nodes)
+    trees = _model_trees(stages[0], stages[1], columns)
     if not groups:
         return trees
     return replace(
@@ -84,6 +87,82 @@ def from_saved_pipeline(path: str | Path) -> Trees:
             [columns.index(name) for name, cols in groups.items() for _ in cols], dtype=np.int32
         ),
     )
+
+
+def _table_trees(path: Path, stages: list[Path], kinds: list[str], spec: DatasetSpec) -> Trees:
+    """A table's pipeline: [SQLTransformer, VectorAssembler, model, IndexToString?], each stage
+    checked against the spec it was built from (`stages_before` / `stages_after`)."""
+    if (
+        len(stages) not in (3, 4)
+        or kinds[:2] != [SQL, ASSEMBLER]
+        or kinds[2] not in MODELS
+        or kinds[3:] not in ([], [INDEX_TO_STRING])
+    ):
+        raise _unsupported_stages(
+            kinds,
+            path,
+            "the dataset spec's SQLTransformer and VectorAssembler, a decision tree or random "
+            "forest, then for classification optionally the IndexToString of its classes",
+        )
+    if _param(_metadata(stages[0]), "statement") != spec.statement():
+        raise UnsupportedModel(
+            "its SQLTransformer is not the dataset spec's statement",
+            where=str(stages[0]),
+            fix="Export with the spec the pipeline was built from (stages_before(spec))",
+        )
+    columns = tuple(_param(_metadata(stages[1]), "inputCols"))
+    if list(columns) != spec.columns():
+        raise UnsupportedModel("the assembler does not read the spec's columns", where=str(path))
+    model, kind = _metadata(stages[2]), MODELS[kinds[2]]
+    wrong_task = (kind in REGRESSORS) == (spec.task == CLASSIFICATION)
+    if wrong_task or model.get("numClasses", 0) > len(spec.classes or ()):
+        raise UnsupportedModel(f"a {kind} does not fit a {spec.task} spec", where=str(path))
+    if len(stages) == 4:
+        _check_labels(stages[3], model, spec)
+    return _model_trees(stages[1], stages[2], columns, spec=json.dumps(spec.scorer()))
+
+
+def _check_labels(stage: Path, model: dict, spec: DatasetSpec) -> None:
+    """The IndexToString must turn the model's prediction into the spec's classes, or the two
+    flavors would return different labels."""
+    meta, labels = _metadata(stage), [label_key(c) for c in spec.classes or ()]
+    decodes = (_param(meta, "inputCol"), _param(meta, "labels"))
+    if decodes != (_param(model, "predictionCol"), labels):
+        raise UnsupportedModel(
+            "its IndexToString does not decode the model's prediction into the spec's classes",
+            where=str(stage),
+            fix="Build the last stage with stages_after(spec)",
+        )
+
+
+def _unsupported_stages(kinds: list[str], path: Path, takes: str) -> UnsupportedModel:
+    return UnsupportedModel(
+        f"the pipeline's stages are {[k.rsplit('.', 1)[-1] for k in kinds]}",
+        where=str(path),
+        fix=f"The JVM-free scorer takes {takes}",
+    )
+
+
+def _model_trees(
+    assembler_stage: Path, model_stage: Path, columns: tuple[str, ...], spec: str = ""
+) -> Trees:
+    """The model's trees, once it is shown to read the assembler's vector of `columns`."""
+    assembler, model = _metadata(assembler_stage), _metadata(model_stage)
+    if _param(assembler, "outputCol") != _param(model, "featuresCol"):
+        raise UnsupportedModel(
+            "the model does not read the assembler's output column", where=str(model_stage)
+        )
+    if model["numFeatures"] != len(columns):
+        raise UnsupportedModel(
+            f"the model takes {model['numFeatures']} features from {len(columns)} columns "
+            "(a vector-valued input column?)",
+            where=str(assembler_stage),
+            fix="Assemble the features from numeric columns only",
+        )
+    kind = MODELS[model["class"]]
+    nodes = _node_table(model_stage / "data", nested=kind in (FOREST, FOREST_REGRESSOR))
+    num_classes = 0 if kind in REGRESSORS else int(model["numClasses"])
+    return replace(trees_from_nodes(kind, columns, num_classes, nodes), spec=spec)
 
 
 def _onehot_groups(stage: Path) -> dict[str, list[str]]:
@@ -104,6 +183,7 @@ def trees_from_nodes(kind: str, columns: tuple[str, ...], num_classes: int, t: p
 
     Node ids count from 0 in each tree (pre-order: children after their parent); the flat arrays
     put tree 0's nodes first, then tree 1's, so a node's index is its tree's offset plus its id.
+    A regressor (num_classes 0) keeps each node's `prediction` as its value.
     """
     t = t.sort_by([("treeID", "ascending"), ("id", "ascending")])
     tree_id = t["treeID"].to_numpy().astype(np.int64)
@@ -125,7 +205,9 @@ def trees_from_nodes(kind: str, columns: tuple[str, ...], num_classes: int, t: p
     sets = _category_sets(values, cat_rows, num_cat[cat_rows])
     category_set = np.full(len(ids), -1, dtype=np.int32)
     category_set[cat_rows] = np.arange(len(cat_rows), dtype=np.int32)
-    counts = _counts(t["impurityStats"].combine_chunks(), num_classes)
+    regressor = kind in REGRESSORS  # its nodes' own `prediction` is what it predicts
+    counts = np.zeros((len(ids), 0)) if regressor else _counts(t["impurityStats"], num_classes)
+    node_values = t["prediction"].to_numpy().astype(float) if regressor else np.zeros(0)
     return Trees(
         kind=kind,
         columns=columns,
@@ -137,6 +219,7 @@ def trees_from_nodes(kind: str, columns: tuple[str, ...], num_classes: int, t: p
         right=np.where(leaf, -1, base + right_id).astype(np.int32),
         category_set=category_set,
         counts=counts,
+        values=node_values,
         **sets,
     )
 
@@ -161,7 +244,8 @@ def _category_sets(values: pa.ListArray, rows: np.ndarray, num_cat: np.ndarray) 
     }
 
 
-def _counts(stats: pa.ListArray, num_classes: int) -> np.ndarray:
+def _counts(stats: pa.ChunkedArray, num_classes: int) -> np.ndarray:
+    stats = stats.combine_chunks()
     lengths = pc.list_value_length(stats).to_numpy(zero_copy_only=False)
     if (lengths != num_classes).any():
         raise UnsupportedModel(

@@ -32,7 +32,7 @@ def test_the_model_keeps_its_uri_and_both_flavors(champion):
     assert flavors["spark"]["model_data"] == "sparkml"
     pyfunc = flavors["python_function"]
     assert (pyfunc["loader_module"], pyfunc["data"]) == ("treescore", "trees.npz")
-    assert sorted(p.name for p in (folder / pyfunc["code"]).iterdir()) == ["treescore.py"]
+    assert sorted(p.name for p in (folder / pyfunc["code"]).iterdir()) == ["treescore"]
     assert isinstance(mlflow.spark.load_model(result.model_uri), PipelineModel)
 
 

@@ -157,7 +157,8 @@ class DatasetSpec:
             "format": SCORER_FORMAT,
             "inputs": [list(pair) for pair in self.inputs],
             "features": [
-                {k: v for k, v in asdict(f).items() if v not in (None, (), False)}
+                # `is`, not `in`: `0.0 in (False,)` is True, and a fill of 0.0 must stay
+                {k: v for k, v in asdict(f).items() if not (v is None or v is False or v == ())}
                 for f in self.features
             ],
             "label": self.label,

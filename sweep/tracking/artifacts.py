@@ -37,10 +37,11 @@ class ArtifactWriter:
 
     def log_model(self, run_id: str, model: Any, example: pd.DataFrame, spec: Any = None) -> str:
         """Log a Spark model on a (finished) run, with its JVM-free scorer
-        (`sweep.tracking.servable`); returns the model URI to load it from."""
+        (`sweep.tracking.servable`); returns the model URI to load it from. A table's model needs
+        its DatasetSpec: the raw columns' rules, the labels and the signature come from it."""
         if self.retry is None:
-            return _log_model(run_id, model, example)
-        return self.retry.call(_log_model, run_id, model, example)
+            return _log_model(run_id, model, example, spec)
+        return self.retry.call(_log_model, run_id, model, example, spec)
 
     def download(self, run_id: str, path: str) -> str:
         """A run's artifact, downloaded: its local path."""
@@ -50,9 +51,10 @@ class ArtifactWriter:
         return {a.path for a in self.client.list_artifacts(run_id)}
 
 
-def _log_model(run_id: str, model: Any, example: pd.DataFrame) -> str:
+def _log_model(run_id: str, model: Any, example: pd.DataFrame, spec: Any = None) -> str:
     from sweep.tracking import servable
 
     # The only fluent call: log_model needs an active run, so the finished run reopens briefly.
     with mlflow.start_run(run_id=run_id):
-        return servable.log_model(run_id, model, servable.signature(example.columns), example)
+        signature = servable.signature(example.columns, spec)
+        return servable.log_model(run_id, model, signature, example, spec=spec)

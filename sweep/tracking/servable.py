@@ -4,15 +4,19 @@ One directory, one model URI:
 - `spark` flavor, `sparkml/`: exactly what `mlflow.spark.save_model` writes, so
   `mlflow.spark.load_model(uri)` still returns the PipelineModel (batch scoring on a cluster);
 - `python_function` flavor: `loader_module: treescore`, `data: trees.npz`, `code: code` (the scorer
-  module itself, shipped with the model), so `mlflow.pyfunc.load_model(uri)` and
+  package itself, `code/treescore/`, shipped with the model), so `mlflow.pyfunc.load_model(uri)` and
   `mlflow models serve -m uri` score with NumPy: no pyspark import, no Java;
 - `requirements.txt` / `python_env.yaml` / `conda.yaml`: what the pyfunc needs (MLflow, NumPy,
   pandas), not pyspark, so an environment MLflow builds from them to serve the model is small. The
   Spark flavor records `pyspark_version`; whoever loads it on a cluster has Spark already.
 
+A table's model (`spec` given) also gets `dataset_spec.json` (`DatasetSpec.to_json`, so a later
+reader can rebuild the spec) and a signature of the user's raw columns (`signature`).
+
 Why a flavor module: `Model._log_v2` (what `mlflow.spark.log_model` itself calls for the stores this
 project uses) calls `save_model(path, mlflow_model, **kwargs)` of the module it is given, then
-validates the input example against the saved model and uploads it as the run's `model/` artifact.
+validates the input example against the saved model and uploads it as the run's `model/` artifact;
+it hands its unknown keyword arguments (our `spec`) to `save_model` as they are.
 Rewriting the pyfunc flavor here, before that upload, keeps the URI (`runs:/<run>/model`), the
 registry source and `sweep.select`'s lookup exactly as they were.
 """
@@ -31,11 +35,14 @@ from mlflow.models import Model, ModelSignature
 from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
 
 from sweep import export, treescore
+from sweep.data.roles import base_type, is_integer, is_number
+from sweep.data.spec import CLASSIFICATION, DatasetSpec
 
 log = logging.getLogger(__name__)
 ARTIFACT_PATH = "model"
 TREES_FILE = "trees.npz"
-LOADER_MODULE = "treescore"  # the name `sweep/treescore.py` has inside the model's code/ folder
+SPEC_FILE = "dataset_spec.json"  # a table's DatasetSpec, beside trees.npz
+LOADER_MODULE = "treescore"  # the name the `sweep/treescore/` package has in the model's code/
 SERVE_REQUIREMENTS = [f"mlflow=={mlflow.__version__}", "numpy>=1.26", "pandas>=2.2,<3"]
 
 
@@ -45,9 +52,11 @@ def save_model(
     mlflow_model: Model | None = None,
     signature: ModelSignature | None = None,
     input_example: pd.DataFrame | None = None,
+    spec: DatasetSpec | None = None,
     **kwargs: Any,
 ) -> None:
-    """Save the Spark flavor, export its trees beside it, point the pyfunc flavor at them."""
+    """Save the Spark flavor, export its trees beside it (with a table's `spec`: its rules in the
+    trees, the spec itself in `dataset_spec.json`), point the pyfunc flavor at them."""
     import mlflow.spark
 
     mlflow_model = mlflow_model or Model()
@@ -55,15 +64,17 @@ def save_model(
         spark_model,
         path,
         mlflow_model=mlflow_model,
-        code_paths=[treescore.__file__],
+        code_paths=[str(Path(treescore.__file__).parent)],  # the package: code/treescore/
         signature=signature,
         input_example=input_example,
         pip_requirements=SERVE_REQUIREMENTS,  # explicit: inferring them loads the model (~30 s)
         **kwargs,
     )
     started = time.perf_counter()
-    trees = export.from_saved_pipeline(Path(path) / "sparkml")
+    trees = export.from_saved_pipeline(Path(path) / "sparkml", spec)
     treescore.save(trees, Path(path) / TREES_FILE)
+    if spec is not None:
+        (Path(path) / SPEC_FILE).write_text(spec.to_json())
     seconds = time.perf_counter() - started
     use_scorer(mlflow_model, trees, seconds)
     mlflow_model.model_size_bytes = _size(path)
@@ -91,9 +102,14 @@ def use_scorer(mlflow_model: Model, trees: treescore.Trees, seconds: float) -> N
 
 
 def log_model(
-    run_id: str, spark_model: Any, signature: ModelSignature, example: pd.DataFrame
+    run_id: str,
+    spark_model: Any,
+    signature: ModelSignature,
+    example: pd.DataFrame,
+    spec: DatasetSpec | None = None,
 ) -> str:
-    """Log on the (active) run `run_id`; returns the model URI (`runs:/<run>/model`)."""
+    """Log on the (active) run `run_id`; returns the model URI (`runs:/<run>/model`). `spec` (a
+    table's) reaches `save_model` through MLflow's keyword arguments."""
     import sweep.tracking.servable as flavor
 
     info = Model._log_v2(
@@ -103,6 +119,7 @@ def log_model(
         spark_model=spark_model,
         signature=signature,
         input_example=example,
+        spec=spec,
     )
     return info.model_uri
 
@@ -111,12 +128,37 @@ def _size(path: str) -> int:
     return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
 
 
-def signature(columns: Any) -> ModelSignature:
-    """54 integer inputs (long: JSON requests carry int64) → one double `prediction`; the
-    `output` parameter ("prediction" or "probability") asks the JVM-free scorer for Spark's
-    probability vector too."""
-    return ModelSignature(
-        inputs=Schema([ColSpec("long", c) for c in columns]),
-        outputs=Schema([ColSpec("double", "prediction")]),
-        params=ParamSchema([ParamSpec("output", "string", "prediction")]),
-    )
+def signature(columns: Any, spec: DatasetSpec | None = None) -> ModelSignature:
+    """Covtype: 54 integer inputs (long: JSON requests carry int64) → one double `prediction`. A
+    table's spec: its raw columns (`input_type`) → the labels' type, or double for regression.
+    The `output` parameter ("prediction" or "probability") asks the JVM-free scorer for Spark's
+    probability vector too (classification)."""
+    params = ParamSchema([ParamSpec("output", "string", "prediction")])
+    if spec is None or not spec.features:
+        inputs = [ColSpec("long", c) for c in columns]
+        return ModelSignature(Schema(inputs), Schema([ColSpec("double", "prediction")]), params)
+    missing = {p.name for p in spec.profile if p.missing > 0}
+    inputs = [ColSpec(input_type(t, name in missing), name) for name, t in spec.inputs]
+    classification = spec.task == CLASSIFICATION
+    output = ColSpec(label_type(spec.classes) if classification else "double", "prediction")
+    return ModelSignature(Schema(inputs), Schema([output]), params if classification else None)
+
+
+def input_type(spark_type: str, has_missing: bool = False) -> str:
+    """The MLflow type of a raw column: long for integers (double where the table had missing
+    values: pandas holds an integer column with nulls as floats, which a long column refuses),
+    double for other numbers, boolean, and string for text, dates and timestamps (ISO text)."""
+    if is_integer(spark_type):
+        return "double" if has_missing else "long"
+    if is_number(spark_type):
+        return "double"
+    return "boolean" if base_type(spark_type) == "boolean" else "string"
+
+
+def label_type(classes: tuple[Any, ...] | None) -> str:
+    """The MLflow type of the served labels: the classes' own (string for text)."""
+    values = classes or (0.0,)
+    for kind, name in ((bool, "boolean"), (int, "long"), (int | float, "double")):
+        if all(isinstance(c, kind) for c in values):
+            return name
+    return "string"

@@ -7,6 +7,10 @@ MLflow's `code_paths`: `mlflow.pyfunc.load_model` and `mlflow models serve` impo
 top-level module `treescore`. So it imports nothing of `sweep`, nothing of MLflow at import time,
 and never pyspark: NumPy and pandas only.
 
+A model fitted on a table (`data=table`, format 3) takes the user's raw columns: its file carries
+the dataset spec's rules (`table.py`: fill values, category lists, date parts, the classes), and
+`PyfuncModel` returns the user's labels, or numbers for a regressor.
+
 A model fitted on categorical features (`data.features=categorical`) still takes the raw one-hot
 columns: its file lists which raw columns make up each categorical feature (format 2), and `encode`
 collapses them to the category index as the model's SQLTransformer does (exactly one column equal
@@ -16,23 +20,32 @@ Predictions are Spark's, bit for bit: a continuous split sends `x <= threshold` 
 split sends the listed categories left and an unlisted value the way Spark's `CategoricalSplit`
 does; a leaf's class probabilities are its class counts over their sequential sum; a forest adds
 its trees' probabilities in tree order and takes the first largest (`argmax`), as Spark's
-`RandomForestClassificationModel.predictRaw` does. The README ("The scorer's file") documents the
+`RandomForestClassificationModel.predictRaw` does. A regression tree predicts its leaf's `value`;
+a regression forest the sum of its trees' values, added in tree order, over the number of trees
+(`RandomForestRegressionModel.predict`). The README ("The scorer's file") documents the
 format for other languages.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from . import table
+
 FORMAT = "sweep.treescore/1"
 FORMAT_ONEHOT_GROUPS = "sweep.treescore/2"  # format 1 + onehot_columns, onehot_feature
+FORMAT_TABLE = "sweep.treescore/3"  # format 1 + spec (the table's rules), values (regressors)
+FORMATS = (FORMAT, FORMAT_ONEHOT_GROUPS, FORMAT_TABLE)
 NOT_A_CATEGORY = -1.0  # a one-hot group without exactly one column equal to 1
 TREE, FOREST = "DecisionTreeClassificationModel", "RandomForestClassificationModel"
+TREE_REGRESSOR, FOREST_REGRESSOR = "DecisionTreeRegressionModel", "RandomForestRegressionModel"
+REGRESSORS = (TREE_REGRESSOR, FOREST_REGRESSOR)
 OUTPUTS = ("prediction", "probability")  # what `predict(..., params={"output": ...})` returns
 _SMALL = 8  # up to this many rows, walking the tree in Python beats NumPy's per-call overhead
 
@@ -41,9 +54,9 @@ _SMALL = 8  # up to this many rows, walking the tree in Python beats NumPy's per
 class Trees:
     """The fitted trees as flat arrays; node `i` of every array is the same node (all trees)."""
 
-    kind: str  # TREE or FOREST
+    kind: str  # TREE, FOREST, TREE_REGRESSOR or FOREST_REGRESSOR
     columns: tuple[str, ...]  # the input columns, in feature-vector order
-    num_classes: int  # Spark's numClasses: labels 1..7 give 8 (index 0 never predicted)
+    num_classes: int  # Spark's numClasses: 1..7 give 8 (index 0 unused); 0 for a regressor
     roots: np.ndarray  # int32 (T,): each tree's root node
     feature: np.ndarray  # int32 (N,): the feature a node tests; -1 at a leaf
     threshold: np.ndarray  # float64 (N,): continuous split, left iff x <= it; NaN otherwise
@@ -59,6 +72,10 @@ class Trees:
     # columns of the same feature.
     onehot_columns: tuple[str, ...] = ()
     onehot_feature: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    # Format 3: the dataset spec's scorer dict as JSON (how `columns` come from the raw columns),
+    # and a regressor's node predictions, float64 (N,).
+    spec: str = ""
+    values: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float64))
 
     @property
     def num_nodes(self) -> int:
@@ -72,6 +89,8 @@ def save(trees: Trees, path: str | Path) -> None:
     if trees.onehot_columns:  # format 1 stays what readers of one-hot models know
         arrays["onehot_columns"] = np.array(trees.onehot_columns, dtype=str)
         arrays["onehot_feature"] = trees.onehot_feature.astype(np.int32)
+    if trees.spec:
+        arrays.update(spec=np.array(trees.spec), values=trees.values.astype(np.float64))
     np.savez_compressed(
         path,
         format=np.array(format_of(trees)),
@@ -83,21 +102,25 @@ def save(trees: Trees, path: str | Path) -> None:
 
 
 def format_of(trees: Trees) -> str:
-    """The format a file of these trees has: 2 only where one-hot groups need it."""
+    """The format a file of these trees has: 3 for a table's, 2 where one-hot groups need it."""
+    if trees.spec:
+        return FORMAT_TABLE
     return FORMAT_ONEHOT_GROUPS if trees.onehot_columns else FORMAT
 
 
 def load(path: str | Path) -> Trees:
     with np.load(path, allow_pickle=False) as f:
-        if "format" not in f.files or str(f["format"]) not in (FORMAT, FORMAT_ONEHOT_GROUPS):
+        if "format" not in f.files or str(f["format"]) not in FORMATS:
             found = str(f["format"]) if "format" in f.files else "no format entry"
-            raise ValueError(f"{path}: not a {FORMAT} or {FORMAT_ONEHOT_GROUPS} file ({found})")
+            raise ValueError(f"{path}: not a {' or '.join(FORMATS)} file ({found})")
         groups = {}
         if str(f["format"]) == FORMAT_ONEHOT_GROUPS:
             groups = {
                 "onehot_columns": tuple(str(c) for c in f["onehot_columns"]),
                 "onehot_feature": f["onehot_feature"],
             }
+        if str(f["format"]) == FORMAT_TABLE:
+            groups = {"spec": str(f["spec"]), "values": f["values"]}
         trees = Trees(
             kind=str(f["kind"]),
             columns=tuple(str(c) for c in f["columns"]),
@@ -119,10 +142,14 @@ def check(trees: Trees) -> None:
     """Refuse arrays that would index out of range or loop, instead of scoring garbage."""
     n, c = trees.num_nodes, len(trees.num_categories)
     problems = []
-    if trees.kind not in (TREE, FOREST):
+    if trees.kind not in (TREE, FOREST, *REGRESSORS):
         problems.append(f"unknown kind {trees.kind!r}")
-    if trees.kind == TREE and len(trees.roots) != 1:
-        problems.append(f"a {TREE} has {len(trees.roots)} roots")
+    if trees.kind in (TREE, TREE_REGRESSOR) and len(trees.roots) != 1:
+        problems.append(f"a {trees.kind} has {len(trees.roots)} roots")
+    if trees.kind in REGRESSORS and (trees.values.shape != (n,) or not trees.spec):
+        problems.append(f"a regressor needs values of shape ({n},) and a spec")
+    if trees.spec:
+        problems.extend(table.problems(trees.spec, len(trees.columns)))
     for name in ("threshold", "left", "right", "category_set"):
         if getattr(trees, name).shape != (n,):
             problems.append(f"{name} has shape {getattr(trees, name).shape}, expected ({n},)")
@@ -167,8 +194,11 @@ class Scorer:
         # Spark divides each class count by the counts' sum, summed left to right (cumsum is
         # sequential; numpy's sum is pairwise and can differ in the last bit).
         self._leaf_proba = _normalise(trees.counts)
-        # A tree's prediction is the first largest count (Spark's raw2prediction on the counts).
-        self._leaf_label = trees.counts.argmax(axis=1).astype(np.float64)
+        # A tree's prediction is the first largest count (Spark's raw2prediction on the counts);
+        # a regression tree's is its node's value.
+        self._leaf_label = (
+            trees.values if trees.kind in REGRESSORS else trees.counts.argmax(axis=1).astype(float)
+        )
         self._py = (  # plain lists: indexing them is ~10x faster than indexing arrays
             trees.feature.tolist(), trees.threshold.tolist(), trees.left.tolist(),
             trees.right.tolist(), trees.category_set.tolist(),
@@ -222,28 +252,35 @@ class Scorer:
 
     def votes(self, x: np.ndarray) -> np.ndarray:
         """(n, classes) the sum of the trees' leaf probabilities, added in tree order."""
-        return self._votes(self._leaf_table(x))
-
-    def _votes(self, leaves: np.ndarray) -> np.ndarray:
-        total = self._leaf_proba[leaves[0]]
-        for more in leaves[1:]:
-            total = total + self._leaf_proba[more]
-        return total
+        return _tree_sum(self._leaf_proba, self._leaf_table(x))
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        """(n,) float64 labels, as Spark's `prediction` column."""
-        if self.trees.kind == TREE:
-            return self._leaf_label[self._leaf_table(x)[0]]
-        return self.votes(x).argmax(axis=1).astype(np.float64)
+        """(n,) float64, as Spark's `prediction` column: class indices, or a regressor's values."""
+        leaves = self._leaf_table(x)
+        if self.trees.kind in (TREE, TREE_REGRESSOR):
+            return self._leaf_label[leaves[0]]
+        if self.trees.kind == FOREST_REGRESSOR:
+            return _tree_sum(self.trees.values, leaves) / len(leaves)
+        return _tree_sum(self._leaf_proba, leaves).argmax(axis=1).astype(np.float64)
 
     def predict_proba(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(labels (n,), probabilities (n, num_classes)) as Spark's `prediction` and
         `probability` columns (probability index = label), from one pass over the trees."""
+        if self.trees.kind in REGRESSORS:
+            raise ValueError("a regressor has no class probabilities")
         leaves = self._leaf_table(x)
         if self.trees.kind == TREE:
             return self._leaf_label[leaves[0]], self._leaf_proba[leaves[0]]
-        votes = self._votes(leaves)
+        votes = _tree_sum(self._leaf_proba, leaves)
         return votes.argmax(axis=1).astype(np.float64), _normalise(votes)
+
+
+def _tree_sum(per_node: np.ndarray, leaves: np.ndarray) -> np.ndarray:
+    """The trees' leaf values summed in tree order, one addition at a time (Spark's loop)."""
+    total = per_node[leaves[0]]
+    for more in leaves[1:]:
+        total = total + per_node[more]
+    return total
 
 
 def _normalise(counts: np.ndarray) -> np.ndarray:
@@ -270,12 +307,7 @@ def features(columns: tuple[str, ...], data: Any) -> np.ndarray:
     array already in feature order. Missing or null values are an error, as in Spark's
     VectorAssembler (handleInvalid=error)."""
     if isinstance(data, pd.DataFrame):
-        missing = [c for c in columns if c not in data.columns]
-        if missing:
-            shown = ", ".join(missing[:5]) + (
-                f" and {len(missing) - 5} more" if len(missing) > 5 else ""
-            )
-            raise ValueError(f"missing input column(s): {shown}")
+        table.require(columns, data)
         frame = data if list(data.columns) == list(columns) else data[list(columns)]
         try:
             x = frame.to_numpy(dtype=np.float64)
@@ -291,8 +323,10 @@ def features(columns: tuple[str, ...], data: Any) -> np.ndarray:
 
 
 def inputs(trees: Trees) -> tuple[str, ...]:
-    """The raw columns a row to score carries: `columns`, each categorical feature made of one-hot
-    columns replaced by them (Covtype's 54 columns for either encoding)."""
+    """The raw columns a row to score carries: a table's own (format 3); else `columns`, each
+    categorical feature made of one-hot columns replaced by them (Covtype's 54 for either)."""
+    if trees.spec:
+        return table.parse(trees.spec).inputs
     made_of: dict[int, list[str]] = {}
     for column, j in zip(trees.onehot_columns, trees.onehot_feature.tolist(), strict=True):
         made_of.setdefault(j, []).append(column)
@@ -302,7 +336,9 @@ def inputs(trees: Trees) -> tuple[str, ...]:
 def encode(trees: Trees, data: Any) -> np.ndarray:
     """(n, features) float64 from the raw columns (`inputs`: a DataFrame by name, or an array in
     that order): plain columns as they are, each one-hot group as its category index, as the
-    model's SQLTransformer computes it."""
+    model's SQLTransformer computes it. Format 3: a table's raw columns, by its spec's rules."""
+    if trees.spec:
+        return table.encode(table.parse(trees.spec), data)
     raw_columns = inputs(trees)
     raw = features(raw_columns, data)
     if not trees.onehot_columns:
@@ -324,21 +360,28 @@ def encode(trees: Trees, data: Any) -> np.ndarray:
 
 
 class PyfuncModel:
-    """What `mlflow.pyfunc.load_model` wraps: `predict(df)` gives labels, as the Spark flavor;
-    `predict(df, params={"output": "probability"})` a frame of `prediction` and `probability`."""
+    """What `mlflow.pyfunc.load_model` wraps: `predict(df)` gives labels, as the Spark flavor (a
+    table's model: the user's labels, or numbers for a regressor); `predict(df, params={"output":
+    "probability"})` a frame of `prediction` and `probability` (index = class index)."""
 
     def __init__(self, trees: Trees):
         self.scorer = Scorer(trees)
+        self.table = table.parse(trees.spec) if trees.spec else None
 
     def predict(self, model_input: Any, params: dict[str, Any] | None = None) -> Any:
         output = (params or {}).get("output", "prediction")
-        if output not in OUTPUTS:
-            raise _bad_parameter(f"params.output must be one of {list(OUTPUTS)}, not {output!r}")
-        x = encode(self.scorer.trees, model_input)
+        regressor = self.scorer.trees.kind in REGRESSORS
+        if output not in OUTPUTS or (output != "prediction" and regressor):
+            allowed = ["prediction"] if regressor else list(OUTPUTS)
+            raise _bad_parameter(f"params.output must be one of {allowed}, not {output!r}")
+        if self.table is None:
+            x, decode = encode(self.scorer.trees, model_input), (lambda index: index)
+        else:
+            x, decode = table.encode(self.table, model_input), partial(table.labels, self.table)
         if output == "prediction":
-            return self.scorer.predict(x)
+            return decode(self.scorer.predict(x))
         labels, probability = self.scorer.predict_proba(x)
-        return pd.DataFrame({"prediction": labels, "probability": probability.tolist()})
+        return pd.DataFrame({"prediction": decode(labels), "probability": probability.tolist()})
 
 
 def _bad_parameter(message: str) -> Exception:
