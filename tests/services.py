@@ -7,6 +7,7 @@ The commands are the ones the README's "Running on a cluster" section shows.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
 import os
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -266,3 +268,157 @@ def spark_standalone(folder: Path, cores: int = 2, memory: str = "2g") -> Iterat
         process(worker_cmd, folder / "worker.log", worker_registered, env=env),
     ):
         yield {"master": master, "master_ui": master_ui, "worker_ui": worker_url, "env": env}
+
+
+# -- the JVM-free model server -----------------------------------------------------------------
+
+
+def without_java_or_spark(folder: Path, **extra: str) -> dict[str, str]:
+    """This environment minus Java (PATH entries holding `java`, JAVA_HOME, SPARK_HOME), with a
+    `pyspark` that fails to import first on PYTHONPATH, as on a host where neither is installed."""
+    blocker = folder / "no-pyspark" / "pyspark"
+    blocker.mkdir(parents=True, exist_ok=True)
+    (blocker / "__init__.py").write_text("raise ImportError('pyspark is not installed here')\n")
+    bin_dir = str(Path(sys.executable).parent)  # mlflow runs uvicorn from PATH
+    path = [
+        shadow_without_java(d, folder / "path" / str(i)) if has_java(d) else d
+        for i, d in enumerate(os.environ.get("PATH", "").split(os.pathsep))
+        if d
+    ]
+    env = {k: v for k, v in os.environ.items() if k not in ("JAVA_HOME", "SPARK_HOME")}
+    python_path = [str(blocker.parent), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env.update(
+        PATH=os.pathsep.join([bin_dir, *path]), PYTHONPATH=os.pathsep.join(python_path), **extra
+    )
+    assert shutil.which("java", path=env["PATH"]) is None
+    return env
+
+
+def has_java(directory: str) -> bool:
+    return os.access(os.path.join(directory, "java"), os.X_OK)
+
+
+def shadow_without_java(directory: str, shadow: Path) -> str:
+    """A folder of links to everything in `directory` but `java` (/usr/bin also holds bash)."""
+    shadow.mkdir(parents=True, exist_ok=True)
+    for entry in os.scandir(directory):
+        if entry.name != "java" and not (shadow / entry.name).exists():
+            (shadow / entry.name).symlink_to(entry.path)
+    return str(shadow)
+
+
+@pytest.fixture(scope="module")
+def server(smoke_sweep, tmp_path_factory):
+    """`mlflow models serve -m models:/covtype-dtree@champion` without Java or pyspark, stopped
+    even if a test fails."""
+    cfg, result, client = smoke_sweep
+    port = free_port()
+    folder = tmp_path_factory.mktemp("serve")
+    log_path = folder / "serve.log"
+    uri = client.tracking_uri
+    env = without_java_or_spark(folder, MLFLOW_TRACKING_URI=uri, MLFLOW_REGISTRY_URI=uri)
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "mlflow",
+                "models",
+                "serve",
+                "-m",
+                "models:/covtype-dtree@champion",
+                "--env-manager",
+                "local",
+                "--host",
+                "127.0.0.1",
+                "-p",
+                str(port),
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    started = time.monotonic()
+    try:
+        deadline = started + 180
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"the server exited ({process.returncode}): {log_path.read_text()}")
+            try:
+                urllib.request.urlopen(f"{url}/ping", timeout=2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"no /ping answer in 180 s: {log_path.read_text()[-3000:]}")
+                time.sleep(0.2)
+        # The Spark flavor's server took ~26 s here (a SparkSession first); loose for busy CI.
+        seconds = time.monotonic() - started
+        assert seconds < 30, f"/ping answered after {seconds:.1f} s"
+        assert "SparkSession" not in log_path.read_text()
+        yield url
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # it may have exited on its own
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@contextmanager
+def model_server(model_uri: str, tracking_uri: str, folder: Path) -> Iterator[str]:
+    """`mlflow models serve -m <model_uri>` without Java or pyspark on loopback; its URL. Stopped
+    (its whole process group) even if the test fails."""
+    port = free_port()
+    log_path = folder / "serve.log"
+    env = without_java_or_spark(folder, MLFLOW_TRACKING_URI=tracking_uri,
+                                MLFLOW_REGISTRY_URI=tracking_uri)  # fmt: skip
+    command = [sys.executable, "-m", "mlflow", "models", "serve", "-m", model_uri,
+               "--env-manager", "local", "--host", "127.0.0.1", "-p", str(port)]  # fmt: skip
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    url = f"http://127.0.0.1:{port}"
+    started = time.monotonic()
+    try:
+        deadline = started + 180
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"the server exited ({server.returncode}): {log_path.read_text()}")
+            try:
+                urllib.request.urlopen(f"{url}/ping", timeout=2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"no /ping answer in 180 s: {log_path.read_text()[-3000:]}")
+                time.sleep(0.2)
+        # The Spark flavor's server took ~26 s here (a SparkSession first); loose for busy CI.
+        seconds = time.monotonic() - started
+        assert seconds < 30, f"/ping answered after {seconds:.1f} s"
+        assert "SparkSession" not in log_path.read_text()
+        yield url
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # it may have exited on its own
+            os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def post(url: str, body: object, content_type: str = "application/json") -> tuple[int, object]:
+    """POST to the server's /invocations: (status, the JSON answer or the error text)."""
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    request = urllib.request.Request(
+        f"{url}/invocations", data=data, headers={"Content-Type": content_type}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
