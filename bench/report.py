@@ -381,7 +381,7 @@ def _forest(r: dict[str, Any]) -> list[str]:
         "## 8. Random forests",
         "",
         f"`python -m sweep +experiment=forest data.path=… sweep.max_evals={f['evals']} "
-        "sweep.seed=S` (conf/search/forest.yaml: 10-30 trees of depth 20-30), one process per "
+        "sweep.seed=S` (sweep/conf/search/forest.yaml: 10-30 trees of depth 20-30), one process per "
         "seed; process seconds include the data preparation.",
         "",
         *_seed_table(f["runs"]),

@@ -18,7 +18,7 @@ from sweep import config
 from sweep.config_checks import load_config
 from sweep.errors import Interrupted, SweepError
 
-CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
+CONF_DIR = str(Path(__file__).resolve().parent / "conf")  # shipped in the wheel
 QUIET = ("hyperopt", "py4j", "mlflow", "alembic")
 
 config.register()

@@ -23,7 +23,7 @@ from sweep.config import SweepConfig
 from sweep.config_checks import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
-CONF_DIR = str(ROOT / "conf")
+CONF_DIR = str(ROOT / "sweep" / "conf")
 # The real Covtype files live beside the checkout, never in it; SWEEP_COVTYPE_DIR points elsewhere.
 COVTYPE_DIR = Path(os.environ.get("SWEEP_COVTYPE_DIR", ROOT.parent / "shared" / "data" / "covtype"))
 SAMPLE_100K = COVTYPE_DIR / "covtype-sample100k.data.gz"
