@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from typing import Any
 
-import mlflow
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
@@ -39,8 +38,8 @@ class ArtifactWriter:
         """Log a Spark model on a (finished) run, with its JVM-free scorer
         (`sweep.tracking.servable`); returns the model URI to load it from."""
         if self.retry is None:
-            return _log_model(run_id, model, example)
-        return self.retry.call(_log_model, run_id, model, example)
+            return _log_model(self.client, run_id, model, example)
+        return self.retry.call(_log_model, self.client, run_id, model, example)
 
     def download(self, run_id: str, path: str) -> str:
         """A run's artifact, downloaded: its local path."""
@@ -50,9 +49,8 @@ class ArtifactWriter:
         return {a.path for a in self.client.list_artifacts(run_id)}
 
 
-def _log_model(run_id: str, model: Any, example: pd.DataFrame) -> str:
+def _log_model(client: MlflowClient, run_id: str, model: Any, example: pd.DataFrame) -> str:
     from sweep.tracking import servable
 
-    # The only fluent call: log_model needs an active run, so the finished run reopens briefly.
-    with mlflow.start_run(run_id=run_id):
-        return servable.log_model(run_id, model, servable.signature(example.columns), example)
+    signature = servable.signature(example.columns)
+    return servable.log_model(run_id, model, signature, example, client=client)

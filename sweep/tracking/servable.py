@@ -10,17 +10,18 @@ One directory, one model URI:
   pandas), not pyspark, so an environment MLflow builds from them to serve the model is small. The
   Spark flavor records `pyspark_version`; whoever loads it on a cluster has Spark already.
 
-Why a flavor module: `Model._log_v2` (what `mlflow.spark.log_model` itself calls for the stores this
-project uses) calls `save_model(path, mlflow_model, **kwargs)` of the module it is given, then
-validates the input example against the saved model and uploads it as the run's `model/` artifact.
-Rewriting the pyfunc flavor here, before that upload, keeps the URI (`runs:/<run>/model`), the
-registry source and `sweep.select`'s lookup exactly as they were.
+Why a flavor module with its own `save_model`: `log_model` saves the whole directory locally with it
+(public `mlflow.spark.save_model` plus the scorer), then uploads it with the public
+`MlflowClient.log_artifacts` as the run's `model/` folder. The URI stays `runs:/<run>/model`, so
+`mlflow.spark.load_model`, `mlflow.pyfunc.load_model`, the registry's source and `sweep.select`'s
+lookup are as before, and no private MLflow function ties us to one MLflow release.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from typing import Any
 import mlflow
 import pandas as pd
 from mlflow.models import Model, ModelSignature
+from mlflow.tracking import MlflowClient
 from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
 
 from sweep import export, treescore
@@ -91,20 +93,26 @@ def use_scorer(mlflow_model: Model, trees: treescore.Trees, seconds: float) -> N
 
 
 def log_model(
-    run_id: str, spark_model: Any, signature: ModelSignature, example: pd.DataFrame
+    run_id: str,
+    spark_model: Any,
+    signature: ModelSignature,
+    example: pd.DataFrame,
+    client: MlflowClient | None = None,
 ) -> str:
-    """Log on the (active) run `run_id`; returns the model URI (`runs:/<run>/model`)."""
-    import sweep.tracking.servable as flavor
-
-    info = Model._log_v2(
-        artifact_path=ARTIFACT_PATH,
-        flavor=flavor,
-        run_id=run_id,
-        spark_model=spark_model,
-        signature=signature,
-        input_example=example,
-    )
-    return info.model_uri
+    """Log on run `run_id` (finished or not: nothing reopens it); returns the model URI
+    (`runs:/<run>/model`). `client`: the store to log to (default: the current tracking URI)."""
+    client = client or MlflowClient()
+    with tempfile.TemporaryDirectory(prefix="sweep-model-") as tmp:
+        local = os.path.join(tmp, ARTIFACT_PATH)
+        save_model(
+            spark_model,
+            local,
+            mlflow_model=Model(run_id=run_id, artifact_path=ARTIFACT_PATH),
+            signature=signature,
+            input_example=example,
+        )
+        client.log_artifacts(run_id, local, ARTIFACT_PATH)
+    return f"runs:/{run_id}/{ARTIFACT_PATH}"
 
 
 def _size(path: str) -> int:
