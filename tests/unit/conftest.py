@@ -39,4 +39,3 @@ def pure(request):
     assert stores_opened() == stores_before, (
         f"{request.node.nodeid} opened an MLflow store: move it out of tests/unit"
     )
-
