@@ -66,9 +66,9 @@ from bench.tables import tables  # noqa: E402
 SEEDS = (0, 1, 2)
 QUALITY_EVALS = 30
 COMPARE_EVALS = 10
-FOREST_EVALS = 10  # conf/experiment/forest.yaml's
+FOREST_EVALS = 10  # sweep/conf/experiment/forest.yaml's
 WARM_EVALS = 10  # the full-data sweeps of part warm_start, cold and warm
-WARM_PRIOR_EVALS = 25  # the prior on the 100k sample: conf/experiment/dtree.yaml's
+WARM_PRIOR_EVALS = 25  # the prior on the 100k sample: sweep/conf/experiment/dtree.yaml's
 WARM_SEED = 0
 SAMPLE_NAME = "covtype-sample100k.data.gz"  # beside --data, as in ../shared/data/covtype/
 TVS_IMPURITIES = ["gini", "entropy"]  # × compare_evals / 2 depths from 6 to 30: a grid as large
@@ -392,7 +392,7 @@ def compose(*overrides: str):
     from sweep.config_checks import load_config
 
     config.register()
-    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+    with initialize_config_dir(config_dir=str(ROOT / "sweep" / "conf"), version_base="1.3"):
         return load_config(hydra_compose(config_name="config", overrides=list(overrides)))
 
 

@@ -30,9 +30,10 @@ def render(r: dict[str, Any]) -> str:
     lines = [
         "# Benchmarks",
         "",
-        "Produced by `python bench/benchmark.py --data <covtype file>` (see the README); the raw "
-        "figures are in [benchmarks.json](benchmarks.json). All ratios compare runs made by the "
-        "same benchmark on the same machine.",
+        "Produced by `python bench/benchmark.py --data <covtype file>` "
+        "(see docs/running-benchmarks.md); the raw figures are in "
+        "[benchmarks.json](benchmarks.json). All ratios compare runs made by the same "
+        "benchmark on the same machine.",
         "",
         f"- Machine: {m.get('cpu', '?')}, {m.get('cores', '?')} cores, "
         f"{m.get('memory_gib', '?')} GiB; {m.get('os', '?')}",
@@ -383,8 +384,8 @@ def _forest(r: dict[str, Any]) -> list[str]:
         "## 8. Random forests",
         "",
         f"`python -m sweep +experiment=forest data.path=… sweep.max_evals={f['evals']} "
-        "sweep.seed=S` (conf/search/forest.yaml: 10-30 trees of depth 20-30), one process per "
-        "seed; process seconds include the data preparation.",
+        "sweep.seed=S` (sweep/conf/search/forest.yaml: 10-30 trees of depth 20-30), "
+        "one process per seed; process seconds include the data preparation.",
         "",
         *_seed_table(f["runs"]),
     ]

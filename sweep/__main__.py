@@ -18,7 +18,7 @@ from sweep import config
 from sweep.config_checks import load_config
 from sweep.errors import Interrupted, SweepError
 
-CONF_DIR = str(Path(__file__).resolve().parent.parent / "conf")
+CONF_DIR = str(Path(__file__).resolve().parent / "conf")  # shipped in the wheel
 QUIET = ("hyperopt", "py4j", "mlflow", "alembic")
 
 config.register()
@@ -43,7 +43,7 @@ def main(cfg: DictConfig) -> None:
 def _run(cfg: config.SweepConfig) -> Any:
     # Imported only now: --help and config errors answer without loading Spark and MLflow.
     from sweep import report
-    from sweep.data.prepare import local_path
+    from sweep.data.prepare import locate
     from sweep.interrupts import StopRequest, run_interruptibly
     from sweep.runner import run_sweep
     from sweep.spark import check_master, spark_session, unshared_data
@@ -51,7 +51,8 @@ def _run(cfg: config.SweepConfig) -> Any:
 
     for name in QUIET:  # after the imports: mlflow sets its own level when imported
         logging.getLogger(name).setLevel(logging.WARNING)
-    local_path(cfg.data)  # a missing data file fails before Spark starts,
+    if cfg.data.source == "covtype":  # download (or check) the data before Spark starts: offline,
+        locate(cfg.data, cfg.sweep.progress_bar)  # the clear error comes in seconds, not after it
     check_master(cfg.spark.master)
     if hint := unshared_data(cfg.spark.master, cfg.data):
         logging.getLogger("sweep").warning(hint)

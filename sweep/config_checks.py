@@ -128,7 +128,7 @@ def load_config(composed: DictConfig) -> SweepConfig:
         raise ConfigError(
             "model=auto has no family to search",
             where="search",
-            fix="Select conf/search/auto.yaml (search=auto), or give search.<family> entries",
+            fix="Select sweep/conf/search/auto.yaml (search=auto), or give search.<family> entries",
         )
     for name, entries in cfg.search.items():
         if name not in known:

@@ -79,7 +79,7 @@ def validate_search(
         raise ConfigError(
             "the search space is empty",
             where=prefix,
-            fix=f"Select conf/search/{family}.yaml (search={family}) or add entries",
+            fix=f"Select sweep/conf/search/{family}.yaml (search={family}) or add entries",
         )
     for name, spec in search.items():
         if name == ENCODING:  # not a Spark parameter: sweep.data.features checks it

@@ -1,7 +1,10 @@
 """Shared fixtures: one SparkSession for the suite, a fresh MLflow store per test, composed configs.
 
-The MLflow store is a copy of a SQLite database migrated once per session (creating one costs ~5 s),
-so every test still gets its own real store.
+Two tiers: `tests/unit/` is pure (no JVM, no MLflow store: tests/unit/conftest.py checks it after
+every test) and runs in seconds; everything else is the integration tier, where each test gets its
+own real MLflow store (`tracking_uri`, applied to the whole tier by `pytest_collection_modifyitems`;
+a unit test never gets one). The store is a copy of a SQLite database migrated once per session
+(creating one costs ~5 s), so every test still gets its own real store.
 """
 
 from __future__ import annotations
@@ -13,17 +16,16 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
 
-import mlflow
 import pytest
 from hydra import compose, initialize_config_dir
-from mlflow.tracking import MlflowClient
 
 from sweep import config
 from sweep.config import SweepConfig
 from sweep.config_checks import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
-CONF_DIR = str(ROOT / "conf")
+UNIT = ROOT / "tests" / "unit"
+CONF_DIR = str(ROOT / "sweep" / "conf")
 # The real Covtype files live beside the checkout, never in it; SWEEP_COVTYPE_DIR points elsewhere.
 COVTYPE_DIR = Path(os.environ.get("SWEEP_COVTYPE_DIR", ROOT.parent / "shared" / "data" / "covtype"))
 SAMPLE_100K = COVTYPE_DIR / "covtype-sample100k.data.gz"
@@ -59,19 +61,35 @@ def spark():
     session.stop()
 
 
+def pytest_collection_modifyitems(config, items):
+    """The integration tier (all but tests/unit/) opts into a real store per test as a whole."""
+    for item in items:
+        if not item.path.is_relative_to(UNIT):
+            item.add_marker(pytest.mark.usefixtures("tracking_uri"))
+
+
 @pytest.fixture(scope="session")
 def _template_store(tmp_path_factory) -> Path:
+    from mlflow.tracking import MlflowClient
+
     db = tmp_path_factory.mktemp("mlflow-template") / "mlflow.db"
     MlflowClient(f"sqlite:///{db}").search_experiments()  # creates and migrates the schema
     return db
 
 
-@pytest.fixture(autouse=True)
+def _store_uri(tmp_path: Path) -> str:
+    """The test's store: `tracking_uri` creates it, `compose_cfg` only names it."""
+    return f"sqlite:///{tmp_path / 'mlflow.db'}"
+
+
+@pytest.fixture
 def tracking_uri(tmp_path, _template_store, monkeypatch) -> str:
     """Each test gets its own real SQLite store; none may leave a run RUNNING."""
-    db = tmp_path / "mlflow.db"
-    shutil.copy(_template_store, db)
-    uri = f"sqlite:///{db}"
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    shutil.copy(_template_store, tmp_path / "mlflow.db")
+    uri = _store_uri(tmp_path)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.delenv("MLFLOW_RUN_ID", raising=False)
     # mlflow.set_registry_uri() writes os.environ, which subprocesses (the CLI, mlflow run, the
@@ -91,8 +109,10 @@ def tracking_uri(tmp_path, _template_store, monkeypatch) -> str:
 
 
 @pytest.fixture
-def compose_cfg(tmp_path, tracking_uri) -> Callable[..., SweepConfig]:
-    """compose_cfg("+experiment=smoke", "sweep.max_evals=2") → a validated SweepConfig."""
+def compose_cfg(tmp_path) -> Callable[..., SweepConfig]:
+    """compose_cfg("+experiment=smoke", "sweep.max_evals=2") → a validated SweepConfig whose
+    tracking.uri is the test's store (opened only by `tracking_uri`: composing opens nothing)."""
+    tracking_uri = _store_uri(tmp_path)
 
     def _compose(*overrides: str) -> SweepConfig:
         with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
@@ -120,6 +140,8 @@ def session(spark):
 def smoke_sweep(spark, tmp_path_factory, _template_store):
     """One registered 4-trial smoke sweep in its own store, shared by the tests that only read it
     (a sweep takes ~20 s). Returns (config, SweepResult, MlflowClient)."""
+    from mlflow.tracking import MlflowClient
+
     from sweep.runner import run_sweep
     from sweep.tracking.runs import Tracker
 

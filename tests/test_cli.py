@@ -1,28 +1,14 @@
 """`python -m sweep` as a user runs it: a real subprocess, real exit codes, real output."""
 
 import gzip
-import os
 import socket
-import subprocess
-import sys
 import time
 
 import pytest
 from mlflow.tracking import MlflowClient
 
 from tests.conftest import ROOT
-
-
-def sweep(*args, cwd, timeout=300):
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "sweep", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+from tests.helpers import run_cli as sweep
 
 
 def all_runs(uri):

@@ -66,7 +66,7 @@ def test_spark_conf_entries_reach_the_builder_as_written(compose_cfg):
     )
     conf = builder_conf(cfg.spark)
     assert conf["spark.executor.instances"] == "4" and conf["spark.executor.memory"] == "8g"
-    assert conf["spark.driver.memory"] == "2g"  # from conf/spark/standalone.yaml
+    assert conf["spark.driver.memory"] == "2g"  # from sweep/conf/spark/standalone.yaml
     check_master(cfg.spark.master, cfg.spark.conf)
 
 

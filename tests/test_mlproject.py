@@ -1,4 +1,4 @@
-"""`mlflow run .` reproduces the sweep; conda.yml pins what pyproject.toml pins."""
+"""`mlflow run .` reproduces the sweep; conda.yml installs the project held to constraints.txt."""
 
 import os
 import re
@@ -16,22 +16,33 @@ from tests.conftest import ROOT
 
 
 def requirement_pins(lines):
-    """'pyspark==4.3.0' → {'pyspark': '==4.3.0'}; comments and conda packages ignored."""
+    """'pyspark==4.3.0' → {'pyspark': '==4.3.0'}; comments, options and conda packages ignored."""
     pins = {}
     for line in lines:
-        match = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*([<>=!~].*)?$", line.split("#")[0])
+        match = re.match(r"^\s*([A-Za-z0-9_.\-]+)(\[[^]]*\])?\s*([<>=!~].*)?$", line.split("#")[0])
         if match:
-            pins[match.group(1).lower()] = (match.group(2) or "").replace(" ", "")
+            pins[match.group(1).lower()] = (match.group(3) or "").replace(" ", "")
     return pins
 
 
-def test_conda_yml_pins_the_same_versions_as_pyproject():
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+def test_conda_yml_installs_the_project_held_to_the_tested_set():
     conda = yaml.safe_load((ROOT / "conda.yml").read_text())["dependencies"]
     pip_section = next(d["pip"] for d in conda if isinstance(d, dict))
-    assert requirement_pins(pip_section) == requirement_pins(project)
+    assert pip_section == ["-c constraints.txt", "."]
     python = next(d for d in conda if isinstance(d, str) and d.startswith("python="))
     assert re.fullmatch(r"python=3\.1[0-9]", python)
+
+
+@pytest.mark.parametrize("constraints", ["constraints.txt", "constraints-oldest.txt"])
+def test_each_tested_set_pins_every_dependency_inside_its_range(constraints):
+    from packaging.requirements import Requirement
+
+    pins = requirement_pins((ROOT / constraints).read_text().splitlines())
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    for requirement in map(Requirement, project):
+        pinned = pins.get(requirement.name.lower(), "")
+        assert pinned.startswith("=="), f"{constraints} does not pin {requirement.name}"
+        assert requirement.specifier.contains(pinned[2:]), f"{constraints}: {requirement} {pinned}"
 
 
 def test_mlproject_forwards_parameters_to_the_sweep():

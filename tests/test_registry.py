@@ -24,6 +24,7 @@ def test_decide(promote, new, champion, promoted, reason):
     assert decide(promote, "accuracy", new, champion) == (promoted, reason)
 
 
+@pytest.mark.core
 def test_sweep_registers_its_winner_as_champion_with_tags(smoke_sweep):
     cfg, result, client = smoke_sweep
     reg = result.registration
@@ -46,6 +47,7 @@ def test_sweep_registers_its_winner_as_champion_with_tags(smoke_sweep):
     assert parent.data.tags["sweep.registered_model"] == f"covtype-dtree/{reg.version}"
 
 
+@pytest.mark.core
 def test_champion_loads_as_spark_and_pyfunc_with_the_same_predictions(smoke_sweep, spark):
     cfg, result, client = smoke_sweep
     mlflow.set_tracking_uri(client.tracking_uri)

@@ -55,6 +55,7 @@ def parent_of(uri):
     return parent
 
 
+@pytest.mark.core
 def test_killed_sweep_resumes_to_exactly_max_evals(tmp_path, tracking_uri, compose_cfg, spark):
     process = start_sweep(tmp_path, "sweep.max_evals=6")
     wait_for(lambda: sum(r.info.status == "FINISHED" for r in trials(tracking_uri)) >= 2, process)

@@ -5,6 +5,7 @@ import re
 
 import mlflow
 import pandas as pd
+import pytest
 from mlflow.tracking import MlflowClient
 
 from sweep.runner import run_sweep
@@ -19,6 +20,7 @@ def sweep_runs(client, result):
     return parent[0], children
 
 
+@pytest.mark.core
 def test_one_parent_and_one_finished_child_per_trial(smoke_sweep):
     cfg, result, client = smoke_sweep
     parent, children = sweep_runs(client, result)
@@ -76,6 +78,7 @@ def test_parent_records_config_space_data_best_and_test_metrics(smoke_sweep):
     assert "max_depth" in p.tags["sweep.search_space"]
 
 
+@pytest.mark.core
 def test_best_model_is_logged_once_and_scores_raw_rows(smoke_sweep, spark):
     cfg, result, client = smoke_sweep
     parent, children = sweep_runs(client, result)

@@ -25,6 +25,7 @@ def champion(smoke_sweep, tmp_path):
     return result, Path(mlflow.artifacts.download_artifacts(result.model_uri, dst_path=tmp_path))
 
 
+@pytest.mark.core
 def test_the_model_keeps_its_uri_and_both_flavors(champion):
     result, folder = champion
     assert result.model_uri == f"runs:/{result.best.run_id}/model"  # as before: select finds it
@@ -36,6 +37,7 @@ def test_the_model_keeps_its_uri_and_both_flavors(champion):
     assert isinstance(mlflow.spark.load_model(result.model_uri), PipelineModel)
 
 
+@pytest.mark.core
 def test_the_arrays_describe_the_logged_tree(champion):
     result, folder = champion
     trees = treescore.load(folder / "trees.npz")
@@ -45,6 +47,7 @@ def test_the_arrays_describe_the_logged_tree(champion):
     assert info.metadata["treescore"]["format"] == treescore.FORMAT
 
 
+@pytest.mark.core
 def test_requirements_are_the_scorers_not_sparks(champion):
     _, folder = champion
     requirements = (folder / "requirements.txt").read_text().split()

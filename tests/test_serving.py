@@ -97,6 +97,7 @@ NO_JVM = "from pyspark import SparkContext; assert SparkContext._gateway is None
 @pytest.mark.parametrize(
     ("pyspark_importable", "check"), [(False, NO_PYSPARK), (True, NO_JVM)], ids=["absent", "idle"]
 )
+@pytest.mark.core
 def test_the_pyfunc_scores_without_java_and_without_pyspark(
     smoke_sweep, spark, spark_model, tmp_path, pyspark_importable, check
 ):

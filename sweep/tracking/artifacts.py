@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from typing import Any
 
-import mlflow
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
@@ -40,8 +39,8 @@ class ArtifactWriter:
         (`sweep.tracking.servable`); returns the model URI to load it from. A table's model needs
         its DatasetSpec: the raw columns' rules, the labels and the signature come from it."""
         if self.retry is None:
-            return _log_model(run_id, model, example, spec)
-        return self.retry.call(_log_model, run_id, model, example, spec)
+            return _log_model(self.client, run_id, model, example, spec)
+        return self.retry.call(_log_model, self.client, run_id, model, example, spec)
 
     def download(self, run_id: str, path: str) -> str:
         """A run's artifact, downloaded: its local path."""
@@ -51,10 +50,10 @@ class ArtifactWriter:
         return {a.path for a in self.client.list_artifacts(run_id)}
 
 
-def _log_model(run_id: str, model: Any, example: pd.DataFrame, spec: Any = None) -> str:
+def _log_model(
+    client: MlflowClient, run_id: str, model: Any, example: pd.DataFrame, spec: Any = None
+) -> str:
     from sweep.tracking import servable
 
-    # The only fluent call: log_model needs an active run, so the finished run reopens briefly.
-    with mlflow.start_run(run_id=run_id):
-        signature = servable.signature(example.columns, spec)
-        return servable.log_model(run_id, model, signature, example, spec=spec)
+    signature = servable.signature(example.columns, spec)
+    return servable.log_model(run_id, model, signature, example, client=client, spec=spec)

@@ -13,18 +13,18 @@ One directory, one model URI:
 A table's model (`spec` given) also gets `dataset_spec.json` (`DatasetSpec.to_json`, so a later
 reader can rebuild the spec) and a signature of the user's raw columns (`signature`).
 
-Why a flavor module: `Model._log_v2` (what `mlflow.spark.log_model` itself calls for the stores this
-project uses) calls `save_model(path, mlflow_model, **kwargs)` of the module it is given, then
-validates the input example against the saved model and uploads it as the run's `model/` artifact;
-it hands its unknown keyword arguments (our `spec`) to `save_model` as they are.
-Rewriting the pyfunc flavor here, before that upload, keeps the URI (`runs:/<run>/model`), the
-registry source and `sweep.select`'s lookup exactly as they were.
+Why a flavor module with its own `save_model`: `log_model` saves the whole directory locally with it
+(public `mlflow.spark.save_model` plus the scorer), then uploads it with the public
+`MlflowClient.log_artifacts` as the run's `model/` folder. The URI stays `runs:/<run>/model`, so
+`mlflow.spark.load_model`, `mlflow.pyfunc.load_model`, the registry's source and `sweep.select`'s
+lookup are as before, and no private MLflow function ties us to one MLflow release.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from typing import Any
 import mlflow
 import pandas as pd
 from mlflow.models import Model, ModelSignature
+from mlflow.tracking import MlflowClient
 from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
 
 from sweep import export, treescore
@@ -106,22 +107,25 @@ def log_model(
     spark_model: Any,
     signature: ModelSignature,
     example: pd.DataFrame,
+    client: MlflowClient | None = None,
     spec: DatasetSpec | None = None,
 ) -> str:
-    """Log on the (active) run `run_id`; returns the model URI (`runs:/<run>/model`). `spec` (a
-    table's) reaches `save_model` through MLflow's keyword arguments."""
-    import sweep.tracking.servable as flavor
-
-    info = Model._log_v2(
-        artifact_path=ARTIFACT_PATH,
-        flavor=flavor,
-        run_id=run_id,
-        spark_model=spark_model,
-        signature=signature,
-        input_example=example,
-        spec=spec,
-    )
-    return info.model_uri
+    """Log on run `run_id` (finished or not: nothing reopens it); returns the model URI
+    (`runs:/<run>/model`). `client`: the store to log to (default: the current tracking URI);
+    `spec`: a table's DatasetSpec (its rules, labels and raw columns)."""
+    client = client or MlflowClient()
+    with tempfile.TemporaryDirectory(prefix="sweep-model-") as tmp:
+        local = os.path.join(tmp, ARTIFACT_PATH)
+        save_model(
+            spark_model,
+            local,
+            mlflow_model=Model(run_id=run_id, artifact_path=ARTIFACT_PATH),
+            signature=signature,
+            input_example=example,
+            spec=spec,
+        )
+        client.log_artifacts(run_id, local, ARTIFACT_PATH)
+    return f"runs:/{run_id}/{ARTIFACT_PATH}"
 
 
 def _size(path: str) -> int:

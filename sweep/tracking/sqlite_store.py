@@ -16,16 +16,16 @@ A complete store is recognised without the lock, so later opens cost one small r
 
 from __future__ import annotations
 
-import fcntl
 import functools
 import logging
 import os
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
+
+from filelock import FileLock
 
 log = logging.getLogger(__name__)
 QUIET_S = 3.0  # a store that did not change for this long is not being created by anyone
@@ -36,7 +36,7 @@ def ensure_schema(db: Path, wait_s: float = 120.0) -> None:
     then refuses it with its own advice (`mlflow db upgrade`), as it would without us."""
     if _revision(db) == _head():
         return
-    with _exclusive(db.with_name(f".{db.name}.lock")):
+    with FileLock(db.with_name(f".{db.name}.lock")):  # flock on POSIX, msvcrt on Windows
         if not db.exists():
             _build_then_link(db)
         if _revision(db) != _head():
@@ -120,13 +120,3 @@ def _head() -> str:
     from mlflow.store.db.utils import _get_latest_schema_revision
 
     return _get_latest_schema_revision()
-
-
-@contextmanager
-def _exclusive(lock_path: Path) -> Iterator[None]:
-    with open(lock_path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

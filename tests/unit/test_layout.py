@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "sweep"
+PACKAGE = Path(__file__).resolve().parents[2] / "sweep"
 MAX_MODULE_LINES = 300
 MAX_CLASS_LINES = 120
 # The JVM-free scorer is copied into every logged model and runs inside MLflow's scoring server,

@@ -62,7 +62,7 @@ def test_mlflow_tracking_uri_env_is_the_default_and_the_key_wins(monkeypatch):
 
 
 def test_default_tracking_uri_without_env(monkeypatch):
-    monkeypatch.delenv("MLFLOW_TRACKING_URI")
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
         cfg = load_config(compose(config_name="config"))
     assert cfg.tracking.uri == "sqlite:///mlflow.db"
