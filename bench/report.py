@@ -553,4 +553,3 @@ def _tables(r: dict[str, Any]) -> list[str]:
         "",
     ]
     return lines
-

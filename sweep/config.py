@@ -32,6 +32,9 @@ DATA_SOURCES = ("covtype", "synthetic", "table")  # sweep.data.sources
 ENCODINGS = ("onehot", "categorical")  # data.features: see sweep/data/features.py
 AUTO = "auto"  # model=auto: TPE picks the family too; search.<family>.<name> per family
 SCHEDULERS = ("none", "halving")
+# What a file's name ends with besides the table's own name (data.name: churn for churn.csv.gz)
+NAME_SUFFIXES = {"csv", "tsv", "tab", "txt", "parquet", "pq", "json", "jsonl", "ndjson", "orc",
+                 "gz", "bz2", "snappy", "zst", "data"}  # fmt: skip
 
 
 @dataclass
@@ -222,133 +225,60 @@ def param_spec(name: str, node: Any) -> ParamSpec:
 
 def validate(cfg: SweepConfig) -> None:
     """Check every value whose type alone does not make it valid (the search space: see
-    `sweep.config_checks.load_config`)."""
-    s = cfg.sweep
-    _check(s.max_evals >= 1, "sweep.max_evals", s.max_evals, "an integer >= 1")
-    _check(s.n_startup_jobs >= 1, "sweep.n_startup_jobs", s.n_startup_jobs, "an integer >= 1")
-    _check(
-        s.metric is None or s.metric in METRICS,
-        "sweep.metric",
-        s.metric,
-        f"one of {', '.join(METRICS)}, or null for the task's default",
-    )
-    _check(
-        s.max_failures is None or s.max_failures >= 0,
-        "sweep.max_failures",
-        s.max_failures,
-        "an integer >= 0, or null for no limit",
-    )
-    _check(
-        s.warm_start is None or bool(s.warm_start.strip()),
-        "sweep.warm_start",
-        s.warm_start,
-        "a sweep's parent run id, or last",
-    )
-    _check(s.parallelism >= 1, "sweep.parallelism", s.parallelism, "an integer >= 1")
-    _check(
-        s.timeout_s is None or s.timeout_s > 0,
-        "sweep.timeout_s",
-        s.timeout_s,
-        "a number of seconds > 0, or null",
-    )
-    _check(
-        s.trial_timeout_s is None or s.trial_timeout_s > 0,
-        "sweep.trial_timeout_s",
-        s.trial_timeout_s,
-        "a number of seconds > 0, or null",
-    )
-    _check(
-        s.early_stop_rounds is None or s.early_stop_rounds >= 1,
-        "sweep.early_stop_rounds",
-        s.early_stop_rounds,
-        "an integer >= 1, or null",
-    )
-    _check(
-        s.scheduler in SCHEDULERS, "sweep.scheduler", s.scheduler, f"one of {', '.join(SCHEDULERS)}"
-    )
-    d = cfg.data
-    _check(d.source in DATA_SOURCES, "data.source", d.source, f"one of {', '.join(DATA_SOURCES)}")
-    _check(d.rows >= 100, "data.rows", d.rows, "an integer >= 100")
-    _check(d.partitions >= 1, "data.partitions", d.partitions, "an integer >= 1")
-    _check(
-        len(d.split) == 3 and all(f > 0 for f in d.split) and math.isclose(sum(d.split), 1.0),
-        "data.split",
-        list(d.split),
-        "three positive fractions (train, validation, test) that sum to 1, e.g. [0.8,0.1,0.1]",
-    )
-    _check(d.features in ENCODINGS, "data.features", d.features, f"one of {', '.join(ENCODINGS)}")
-    _check(d.task in TASKS, "data.task", d.task, f"one of {', '.join(TASKS)}")
-    _check(
-        d.class_weight in CLASS_WEIGHTS,
-        "data.class_weight",
-        d.class_weight,
-        f"one of {', '.join(CLASS_WEIGHTS)}",
-    )
-    _check(d.max_categories >= 2, "data.max_categories", d.max_categories, "an integer >= 2")
-    _check(
-        d.format is None or d.format in FORMATS,
-        "data.format",
-        d.format,
-        f"one of {', '.join(FORMATS)}, or null to take it from the extension",
-    )
-    if d.source == "table":
-        _check_table(d)
+    `sweep.config_checks.load_config`): a table of (valid?, key, value, what is valid)."""
+    s, d, m, t, r = cfg.sweep, cfg.data, cfg.model, cfg.tracking, cfg.registry
+    either = ", ".join
+    rules = [
+        (s.max_evals >= 1, "sweep.max_evals", s.max_evals, "an integer >= 1"),
+        (s.n_startup_jobs >= 1, "sweep.n_startup_jobs", s.n_startup_jobs, "an integer >= 1"),
+        (s.metric is None or s.metric in METRICS, "sweep.metric", s.metric,
+         f"one of {either(METRICS)}, or null for the task's default"),
+        (s.max_failures is None or s.max_failures >= 0, "sweep.max_failures", s.max_failures,
+         "an integer >= 0, or null for no limit"),
+        (s.warm_start is None or bool(s.warm_start.strip()), "sweep.warm_start", s.warm_start,
+         "a sweep's parent run id, or last"),
+        (s.parallelism >= 1, "sweep.parallelism", s.parallelism, "an integer >= 1"),
+        (s.timeout_s is None or s.timeout_s > 0, "sweep.timeout_s", s.timeout_s,
+         "a number of seconds > 0, or null"),
+        (s.trial_timeout_s is None or s.trial_timeout_s > 0, "sweep.trial_timeout_s",
+         s.trial_timeout_s, "a number of seconds > 0, or null"),
+        (s.early_stop_rounds is None or s.early_stop_rounds >= 1, "sweep.early_stop_rounds",
+         s.early_stop_rounds, "an integer >= 1, or null"),
+        (s.scheduler in SCHEDULERS, "sweep.scheduler", s.scheduler, f"one of {either(SCHEDULERS)}"),
+        (d.source in DATA_SOURCES, "data.source", d.source, f"one of {either(DATA_SOURCES)}"),
+        (d.rows >= 100, "data.rows", d.rows, "an integer >= 100"),
+        (d.partitions >= 1, "data.partitions", d.partitions, "an integer >= 1"),
+        (len(d.split) == 3 and all(f > 0 for f in d.split) and math.isclose(sum(d.split), 1.0),
+         "data.split", list(d.split),
+         "three positive fractions (train, validation, test) that sum to 1, e.g. [0.8,0.1,0.1]"),
+        (d.features in ENCODINGS, "data.features", d.features, f"one of {either(ENCODINGS)}"),
+        (d.task in TASKS, "data.task", d.task, f"one of {either(TASKS)}"),
+        (d.class_weight in CLASS_WEIGHTS, "data.class_weight", d.class_weight,
+         f"one of {either(CLASS_WEIGHTS)}"),
+        (d.max_categories >= 2, "data.max_categories", d.max_categories, "an integer >= 2"),
+        (d.format is None or d.format in FORMATS, "data.format", d.format,
+         f"one of {either(FORMATS)}, or null to take it from the extension"),
+        (d.source != "covtype" or d.path is not None or bool(d.urls), "data.urls", d.urls,
+         "at least one URL when data.path is not set"),
+        (m.max_memory_in_mb >= 1, "model.max_memory_in_mb", m.max_memory_in_mb, ">= 1"),
+        (m.checkpoint_interval >= 1 or m.checkpoint_interval == -1, "model.checkpoint_interval",
+         m.checkpoint_interval, ">= 1, or -1 to disable"),
+        (t.log_models in LOG_MODELS, "tracking.log_models", t.log_models,
+         f"one of {either(LOG_MODELS)}"),
+        (bool(t.experiment.strip()), "tracking.experiment", t.experiment, "a non-empty name"),
+        (bool(t.uri.strip()), "tracking.uri", t.uri, "a tracking URI such as sqlite:///mlflow.db"),
+        (r.promote in PROMOTE, "registry.promote", r.promote, f"one of {either(PROMOTE)}"),
+        (bool(r.model_name.strip()), "registry.model_name", r.model_name, "a non-empty name"),
+        (bool(re.fullmatch(r"[A-Za-z_][\w-]*", r.alias)) and r.alias != "latest",
+         "registry.alias", r.alias, "a name of letters, digits, _ and - (not 'latest')"),
+    ]  # fmt: skip
+    for ok, key, value, valid in rules:
+        _check(ok, key, value, valid)
     if d.source == "synthetic" and d.path is not None:
         raise ConfigError(
             f"{d.path!r} is given, but data=synthetic generates its data",
             where="data.path",
             fix="Add data=covtype to read the file, or drop data.path",
-        )
-    if d.source == "covtype" and d.path is None:
-        _check(bool(d.urls), "data.urls", d.urls, "at least one URL when data.path is not set")
-    m = cfg.model
-    _check(m.max_memory_in_mb >= 1, "model.max_memory_in_mb", m.max_memory_in_mb, ">= 1")
-    _check(
-        m.checkpoint_interval >= 1 or m.checkpoint_interval == -1,
-        "model.checkpoint_interval",
-        m.checkpoint_interval,
-        ">= 1, or -1 to disable",
-    )
-    t = cfg.tracking
-    _check(
-        t.log_models in LOG_MODELS,
-        "tracking.log_models",
-        t.log_models,
-        f"one of {', '.join(LOG_MODELS)}",
-    )
-    _check(bool(t.experiment.strip()), "tracking.experiment", t.experiment, "a non-empty name")
-    _check(bool(t.uri.strip()), "tracking.uri", t.uri, "a tracking URI such as sqlite:///mlflow.db")
-    r = cfg.registry
-    _check(r.promote in PROMOTE, "registry.promote", r.promote, f"one of {', '.join(PROMOTE)}")
-    _check(bool(r.model_name.strip()), "registry.model_name", r.model_name, "a non-empty name")
-    _check(
-        bool(re.fullmatch(r"[A-Za-z_][\w-]*", r.alias)) and r.alias != "latest",
-        "registry.alias",
-        r.alias,
-        "a name of letters, digits, _ and - (not 'latest')",
-    )
-
-
-def _check_table(d: DataSettings) -> None:
-    """data=table names its data (a path or a catalog table, not both) and its label."""
-    if (d.path is None) == (d.table is None):
-        raise ConfigError(
-            "data=table reads a file or folder (data.path) or a catalog table (data.table)"
-            + (", not both" if d.path else "; neither is given"),
-            where="data.path" if d.path else "data.path, data.table",
-            fix="Give one, e.g. data.path=churn.csv or data.table=sales.churn",
-        )
-    if not (d.label or "").strip():
-        raise ConfigError(
-            "data=table needs the label column",
-            where="data.label",
-            fix="Name the column to predict, e.g. data.label=churned",
-        )
-    if d.label in d.drop:
-        raise ConfigError(
-            f"the label {d.label!r} is also in data.drop",
-            where="data.drop",
-            fix="Take the label out of data.drop",
         )
 
 
@@ -360,17 +290,7 @@ def dataset_name(path: str | None, table: str | None) -> str:
     if not path:
         return "table"
     name = path.rstrip("/").rsplit("/", 1)[-1]
-    while "." in name and name.rsplit(".", 1)[1].lower() in {
-        *FORMATS,
-        "gz",
-        "csv",
-        "txt",
-        "jsonl",
-        "ndjson",
-        "data",
-        "snappy",
-        "bz2",
-    }:
+    while "." in name and name.rsplit(".", 1)[1].lower() in NAME_SUFFIXES:
         name = name.rsplit(".", 1)[0]
     return name or "table"
 

@@ -12,7 +12,7 @@ import logging
 from omegaconf import DictConfig
 
 from sweep import config, halving
-from sweep.config import AUTO, ParamSpec, SweepConfig
+from sweep.config import AUTO, DataSettings, ParamSpec, SweepConfig
 from sweep.data.features import check_search_bins, check_search_features
 from sweep.errors import ConfigError
 from sweep.models import families, tables
@@ -105,6 +105,8 @@ def load_config(composed: DictConfig) -> SweepConfig:
     a choice of onehot/categorical, in every family's space or in none; categorical features
     need enough bins): the one way in for every entry point."""
     cfg = config.load(composed)
+    if cfg.data.source == "table":
+        _check_table(cfg.data)
     if cfg.sweep.scheduler == "halving":
         halving.validate_fidelity(cfg.sweep.fidelity.min_fraction, cfg.sweep.fidelity.eta)
         if cfg.sweep.warm_start is not None:
@@ -185,3 +187,26 @@ def _check_encodings(
         )
     for encoding in encodings:
         check_search_bins(encoding, entries.get("max_bins"), prefix=prefix, searched=True)
+
+
+def _check_table(d: DataSettings) -> None:
+    """data=table names its data (a path or a catalog table, not both) and its label."""
+    if (d.path is None) == (d.table is None):
+        raise ConfigError(
+            "data=table reads a file or folder (data.path) or a catalog table (data.table)"
+            + (", not both" if d.path else "; neither is given"),
+            where="data.path" if d.path else "data.path, data.table",
+            fix="Give one, e.g. data.path=churn.csv or data.table=sales.churn",
+        )
+    if not (d.label or "").strip():
+        raise ConfigError(
+            "data=table needs the label column",
+            where="data.label",
+            fix="Name the column to predict, e.g. data.label=churned",
+        )
+    if d.label in d.drop:
+        raise ConfigError(
+            f"the label {d.label!r} is also in data.drop",
+            where="data.drop",
+            fix="Take the label out of data.drop",
+        )

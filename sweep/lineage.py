@@ -105,8 +105,7 @@ def table_schema(spec: DatasetSpec) -> str:
     return json.dumps(
         {
             "mlflow_colspec": [
-                {"type": names.get(t, "string"), "name": n, "required": False}
-                for n, t in columns
+                {"type": names.get(t, "string"), "name": n, "required": False} for n, t in columns
             ]
         }
     )

@@ -36,9 +36,7 @@ log = logging.getLogger(__name__)
 def describe_runs(cfg: SweepConfig, data: PreparedData, tracker: Tracker) -> None:
     """Every run of this sweep gets MLflow's source tags and the three splits as inputs."""
     tracker.run_tags.update(lineage.source_tags(lineage.code_commit(), lineage.entry_point()))
-    tracker.inputs = lineage.data_inputs(
-        data.source, data.sha256, data.counts, cfg.data, data.spec
-    )
+    tracker.inputs = lineage.data_inputs(data.source, data.sha256, data.counts, cfg.data, data.spec)
 
 
 def register_winner(

@@ -13,6 +13,7 @@ they reach pandas).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ from pyspark.sql import functions as F
 from sweep.treescore import FOREST, REGRESSORS, TREE, Scorer, Trees, encode, inputs
 
 PROBABILITY_TOLERANCE = 1e-9
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -87,3 +89,17 @@ def _as_sent(name: str, spark_type: str) -> Column:
         utc = F.to_utc_timestamp(column, F.current_timezone())
         column = F.date_format(utc, "yyyy-MM-dd'T'HH:mm:ss.SSSSSS")
     return column.alias(name)
+
+
+def logged_parity(tracker: Any, run_id: str, pipeline_model: Any, raw_df: DataFrame) -> Parity:
+    """The model logged on `run_id`: its JVM-free scorer (the `trees.npz` it shipped) against
+    the Spark pipeline on every row of `raw_df` (the test split's raw columns), logged."""
+    from sweep import treescore
+    from sweep.tracking.servable import ARTIFACT_PATH, TREES_FILE
+
+    trees = treescore.load(tracker.download(run_id, f"{ARTIFACT_PATH}/{TREES_FILE}"))
+    found = parity(pipeline_model, raw_df, trees)
+    level = logging.INFO if found.ok else logging.WARNING
+    log.log(level, "Parity of the JVM-free scorer with Spark on the test split: %s rows agree "
+            "(largest probability difference %.2g)", found.tag, found.max_proba_diff)  # fmt: skip
+    return found

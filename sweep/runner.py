@@ -11,7 +11,7 @@ import logging
 import signal
 import time
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from hyperopt import Trials, fmin, tpe
@@ -25,10 +25,8 @@ from sweep.data.prepare import PreparedData, prepared
 from sweep.errors import AllTrialsFailed, Interrupted, TooManyFailures
 from sweep.interrupts import StopRequest
 from sweep.objective import Objective, stalled
-
-if TYPE_CHECKING:
-    from sweep.parity import Parity
 from sweep.parallel import fmin_threads
+from sweep.parity import logged_parity
 from sweep.progress import Progress
 from sweep.records import SweepResult, TrialRecord
 from sweep.resume import History, load_history
@@ -107,7 +105,9 @@ def run_sweep(
             parent_run.log_outcome(tracker, summary)
             parent_run.log_plots(cfg, tracker, summary, test, result.importances, data.spec)
             if cfg.registry.enabled and model_uri:
-                agreement = _parity(tracker, best, result, data)  # before the alias can move
+                # before the alias can move: what is served must be what was evaluated
+                raw = data.in_encoding(best.features).raw_test_rows()
+                agreement = logged_parity(tracker, best.run_id, result.pipeline(), raw)
                 summary.registration = parent_run.register_winner(
                     cfg, tracker, summary, data.sha256, agreement
                 )
@@ -278,24 +278,6 @@ def _winner(
         spec=data.spec,
     )
     return old, result
-
-
-def _parity(
-    tracker: Tracker, best: TrialRecord, result: TrialResult, data: PreparedData
-) -> Parity:
-    """The logged model's JVM-free scorer (its `trees.npz`) against the Spark pipeline on every
-    raw row of the test split: what is served must be what was evaluated."""
-    from sweep import treescore
-    from sweep.parity import parity
-    from sweep.tracking.servable import ARTIFACT_PATH, TREES_FILE
-
-    trees = treescore.load(tracker.download(best.run_id, f"{ARTIFACT_PATH}/{TREES_FILE}"))
-    raw = data.in_encoding(best.features).raw_test_rows()
-    found = parity(result.pipeline(), raw, trees)
-    level = logging.INFO if found.ok else logging.WARNING
-    log.log(level, "Parity of the JVM-free scorer with Spark on the test split: %s rows agree "
-            "(largest probability difference %.2g)", found.tag, found.max_proba_diff)  # fmt: skip
-    return found
 
 
 def _log_best_model(

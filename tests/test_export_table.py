@@ -26,7 +26,8 @@ from pyspark.ml.regression import DecisionTreeRegressor, RandomForestRegressor
 
 from sweep import export
 from sweep.config import DataSettings
-from sweep.data.sources.table import example, prepared_table, read
+from sweep.data.sources.table import read
+from sweep.data.sources.table_prepare import example, prepared_table
 from sweep.data.spec import (
     PREDICTED_LABEL,
     DatasetSpec,

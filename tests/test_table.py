@@ -10,7 +10,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from sweep.config import DataSettings
-from sweep.data.sources import table
+from sweep.data.sources import table_prepare
 from sweep.errors import DataError
 from sweep.runner import run_sweep
 from sweep.tracking.runs import Tracker
@@ -27,7 +27,7 @@ def penguins_csv(tmp_path_factory):
 
 
 def prepared(spark, **settings):
-    return table.prepared_table(spark, DataSettings(source="table", name="t", **settings))
+    return table_prepare.prepared_table(spark, DataSettings(source="table", name="t", **settings))
 
 
 def test_columns_get_their_roles_decided_once(spark, penguins_csv):
@@ -105,8 +105,12 @@ def test_stratified_split_keeps_a_three_row_class_in_every_split(spark, tmp_path
         ("t.csv", {"task": "regression", "label": "b"}, r"data.task=regression needs a numeric"),
         ("t.csv", {"drop": ["a", "b"]}, r"no usable feature is left"),
         ("empty.csv", {}, r"is empty"),
-        ("ragged.csv", {}, r"1 of 3 rows in .*ragged.csv do not have the header's 3 fields; "
-                           r"the first: '4,5'"),
+        (
+            "ragged.csv",
+            {},
+            r"1 of 3 rows in .*ragged.csv do not have the header's 3 fields; "
+            r"the first: '4,5'",
+        ),
         ("t.csv", {"split_column": "a"}, r"data.split_column: 3 rows have a a that is not train"),
         ("t.csv", {"format": "parquet"}, r"Spark cannot read .* as parquet"),
     ],
@@ -145,7 +149,7 @@ def test_no_such_catalog_table(spark):
     settings = DataSettings(source="table", table="nope", label="y")
     with (
         pytest.raises(DataError, match=r"data.table: Spark's catalog has no table 'nope'"),
-        table.prepared_table(spark, settings),
+        table_prepare.prepared_table(spark, settings),
     ):
         pass
 
@@ -194,9 +198,14 @@ def test_python_entry_point_takes_a_dataframe(spark, tracking_uri):
         frame,
         label="price",
         name="houses",
-        overrides=["+experiment=smoke", f"tracking.uri={tracking_uri}", "sweep.max_evals=2",
-                   "tracking.log_models=none", "registry.enabled=false",
-                   "sweep.progress_bar=false"],  # fmt: skip
+        overrides=[
+            "+experiment=smoke",
+            f"tracking.uri={tracking_uri}",
+            "sweep.max_evals=2",
+            "tracking.log_models=none",
+            "registry.enabled=false",
+            "sweep.progress_bar=false",
+        ],  # fmt: skip
     )
     assert result.metric == "rmse" and result.validation_metrics["rmse"] > 0
     assert set(result.params) >= {"family", "maxDepth"}
@@ -224,8 +233,14 @@ def test_halving_on_a_regression_table_promotes_the_lowest_rmse(spark, compose_c
 
 
 def test_a_table_sweep_resumes_and_runs_trials_in_parallel(spark, compose_cfg, penguins_csv):
-    common = (*QUICK, f"data.path={penguins_csv}", "data.label=species",
-              "+data.options={sep:';'}", "tracking.log_models=none", "registry.enabled=false")
+    common = (
+        *QUICK,
+        f"data.path={penguins_csv}",
+        "data.label=species",
+        "+data.options={sep:';'}",
+        "tracking.log_models=none",
+        "registry.enabled=false",
+    )
     first = run_sweep(
         compose_cfg(*common, "sweep.max_evals=2", "sweep.parallelism=2"),
         spark,

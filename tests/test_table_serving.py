@@ -38,9 +38,16 @@ def champion(spark, tmp_path_factory, _template_store):
         cfg = load_config(
             compose(
                 config_name="config",
-                overrides=["+experiment=smoke", "data=table", f"data.path={path}",
-                           "data.label=species", "+data.options={sep:';'}", "sweep.max_evals=3",
-                           f"tracking.uri={uri}", "sweep.progress_bar=false"],  # fmt: skip
+                overrides=[
+                    "+experiment=smoke",
+                    "data=table",
+                    f"data.path={path}",
+                    "data.label=species",
+                    "+data.options={sep:';'}",
+                    "sweep.max_evals=3",
+                    f"tracking.uri={uri}",
+                    "sweep.progress_bar=false",
+                ],  # fmt: skip
             )
         )
     result = run_sweep(cfg, spark, Tracker.connect(cfg.tracking))

@@ -11,8 +11,13 @@ from sweep.trial import confusion_matrix, metrics_from_confusion, run_trial
     [
         (
             {(1, 1): 10},
-            {"accuracy": 1.0, "f1": 1.0, "weightedPrecision": 1.0, "weightedRecall": 1.0,
-             "f1_macro": 1.0},  # fmt: skip
+            {
+                "accuracy": 1.0,
+                "f1": 1.0,
+                "weightedPrecision": 1.0,
+                "weightedRecall": 1.0,
+                "f1_macro": 1.0,
+            },  # fmt: skip
         ),
         # Two classes, 3 of 4 right. Class 1: p=1, r=1/2; class 2: p=2/3, r=1; weights 1/2 each.
         (
@@ -29,8 +34,13 @@ from sweep.trial import confusion_matrix, metrics_from_confusion, run_trial
         # has precision 0 and f1 0.
         (
             {(1, 7): 3, (2, 2): 1},
-            {"accuracy": 0.25, "weightedPrecision": 0.25, "weightedRecall": 0.25, "f1": 0.25,
-             "f1_macro": 0.5},  # classes 1 (f1 0) and 2 (f1 1); 7 is in no truth  # fmt: skip
+            {
+                "accuracy": 0.25,
+                "weightedPrecision": 0.25,
+                "weightedRecall": 0.25,
+                "f1": 0.25,
+                "f1_macro": 0.5,
+            },  # classes 1 (f1 0) and 2 (f1 1); 7 is in no truth  # fmt: skip
         ),
     ],
 )

@@ -86,9 +86,12 @@ def register(tracker: Tracker, cfg: RegistrySettings, c: Candidate) -> Registrat
     else:
         promoted, reason = decide(cfg.promote, c.metric, c.test_value, champion_value)
     if not c.parity_ok:
-        promoted, reason = False, (
-            f"the JVM-free scorer agrees with Spark on only {c.parity} test rows, so what would "
-            "be served is not what was evaluated; registered, not promoted"
+        promoted, reason = (
+            False,
+            (
+                f"the JVM-free scorer agrees with Spark on only {c.parity} test rows, so what "
+                "would be served is not what was evaluated; registered, not promoted"
+            ),
         )
     tags = {
         "parent_run_id": c.parent_run_id,

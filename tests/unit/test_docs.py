@@ -27,7 +27,7 @@ def test_the_reference_table_shows_each_key_with_its_composed_default(reference)
     table = reference.keys_table()
     assert len(table.splitlines()) == 2 + len(reference.schema_keys())
     assert "| `sweep.max_evals` | int | `25` |" in table
-    assert "| `tracking.experiment` | str | `covtype-${model.family}` |" in table
+    assert "| `tracking.experiment` | str | `${data.name}-${model.family}` |" in table
     assert "| `+experiment=NAME` | `auto`, `dtree`, `forest`, `smoke` |" in reference.groups_table()
 
 
