@@ -307,67 +307,6 @@ def shadow_without_java(directory: str, shadow: Path) -> str:
     return str(shadow)
 
 
-@pytest.fixture(scope="module")
-def server(smoke_sweep, tmp_path_factory):
-    """`mlflow models serve -m models:/covtype-dtree@champion` without Java or pyspark, stopped
-    even if a test fails."""
-    cfg, result, client = smoke_sweep
-    port = free_port()
-    folder = tmp_path_factory.mktemp("serve")
-    log_path = folder / "serve.log"
-    uri = client.tracking_uri
-    env = without_java_or_spark(folder, MLFLOW_TRACKING_URI=uri, MLFLOW_REGISTRY_URI=uri)
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "mlflow",
-                "models",
-                "serve",
-                "-m",
-                "models:/covtype-dtree@champion",
-                "--env-manager",
-                "local",
-                "--host",
-                "127.0.0.1",
-                "-p",
-                str(port),
-            ],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    started = time.monotonic()
-    try:
-        deadline = started + 180
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the server exited ({process.returncode}): {log_path.read_text()}")
-            try:
-                urllib.request.urlopen(f"{url}/ping", timeout=2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"no /ping answer in 180 s: {log_path.read_text()[-3000:]}")
-                time.sleep(0.2)
-        # The Spark flavor's server took ~26 s here (a SparkSession first); loose for busy CI.
-        seconds = time.monotonic() - started
-        assert seconds < 30, f"/ping answered after {seconds:.1f} s"
-        assert "SparkSession" not in log_path.read_text()
-        yield url
-    finally:
-        with contextlib.suppress(ProcessLookupError):  # it may have exited on its own
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
 @contextmanager
 def model_server(model_uri: str, tracking_uri: str, folder: Path) -> Iterator[str]:
     """`mlflow models serve -m <model_uri>` without Java or pyspark on loopback; its URL. Stopped

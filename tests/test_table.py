@@ -274,3 +274,34 @@ def test_every_format_reads_the_same_typed_table(spark, tmp_path, name):
     assert roles == {"tenure": "numeric", "plan": "categorical", "churned": "label"}
     assert missing["tenure"] == pytest.approx(9 / 60)
     assert got.spec.classes == (0, 1)
+
+
+def test_balanced_class_weights_make_every_class_weigh_the_same(spark, compose_cfg, tmp_path):
+    from sweep.data.prepare import prepared
+
+    frame = tables.churn(rows=600)
+    path = tmp_path / "churn.parquet"
+    frame.to_parquet(path)
+    cfg = compose_cfg(*QUICK, f"data.path={path}", "data.label=churned",
+                      "data.class_weight=balanced")  # fmt: skip
+    with prepared(spark, cfg.data, progress=False) as data:
+        weights = {
+            r["label"]: r["total"]
+            for r in data.train.groupBy("label").agg({"weight": "sum"})
+            .withColumnRenamed("sum(weight)", "total").collect()
+        }  # fmt: skip
+        assert data.weighted and "weight" not in data.validation.columns
+    assert weights[0.0] == pytest.approx(weights[1.0])
+
+
+def test_the_cli_refuses_a_bad_label_before_any_run(tmp_path, tracking_uri):
+    from tests.helpers import run_cli
+
+    path = tables.write_csv(tables.churn(rows=50), tmp_path / "churn.csv")
+    done = run_cli("+experiment=smoke", "data=table", f"data.path={path}", "data.label=Churned",
+                   f"tracking.uri={tracking_uri}", cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 2
+    assert "data.label: 'Churned' is not a column of" in done.stderr
+    assert "tenure, plan, churned" in done.stderr and "Traceback" not in done.stderr
+    client = MlflowClient(tracking_uri)
+    assert client.search_runs([e.experiment_id for e in client.search_experiments()]) == []

@@ -40,7 +40,22 @@ def estimator(
     from pyspark.ml.classification import DecisionTreeClassifier
     from pyspark.ml.regression import DecisionTreeRegressor
 
-    kind = DecisionTreeRegressor if task == "regression" else DecisionTreeClassifier
+    kinds = (DecisionTreeClassifier, DecisionTreeRegressor)
+    return of_task(kinds, params, fixed, features, label, task, weight)
+
+
+def of_task(
+    kinds: tuple[type, type],
+    params: Mapping[str, Any],
+    fixed: ModelSettings,
+    features: str,
+    label: str,
+    task: str,
+    weight: str | None,
+) -> Any:
+    """The classifier or regressor of `kinds` for the task, with the fixed settings (`model.*`),
+    the row weights when there are, and the sampled params."""
+    kind = kinds[1] if task == "regression" else kinds[0]
     settings = {**tree_settings(fixed), **({"weightCol": weight} if weight else {})}
     return kind(featuresCol=features, labelCol=label, **settings, **params)
 

@@ -43,9 +43,8 @@ def estimator(
     from pyspark.ml.classification import RandomForestClassifier
     from pyspark.ml.regression import RandomForestRegressor
 
-    kind = RandomForestRegressor if task == "regression" else RandomForestClassifier
-    settings = {**dtree.tree_settings(fixed), **({"weightCol": weight} if weight else {})}
-    return kind(featuresCol=features, labelCol=label, **settings, **params)
+    kinds = (RandomForestClassifier, RandomForestRegressor)
+    return dtree.of_task(kinds, params, fixed, features, label, task, weight)
 
 
 def describe(fitted: RandomForestClassificationModel) -> dict[str, float]:

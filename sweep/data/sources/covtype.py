@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
 
 import numpy as np
 from pyspark.ml.linalg import VectorUDT
@@ -20,6 +19,7 @@ from sweep.data import covtype, parquet_cache
 from sweep.data import features as encodings
 from sweep.data.covtype import FEATURES_COL, LABEL_COL
 from sweep.data.download import fetch, sha256_of
+from sweep.data.sources import existing_local
 from sweep.data.splits import SPLIT_COL, SPLITS
 from sweep.errors import DataError
 
@@ -41,17 +41,12 @@ def local_path(cfg: DataSettings) -> Path | None:
     is no path or Spark reads it (hdfs://, s3a://)."""
     if cfg.source != "covtype" or cfg.path is None:
         return None
-    scheme = urlparse(cfg.path).scheme
-    if scheme not in ("", "file"):
+    fix = (
+        "Pass the path of a Covtype file (.data, .data.gz, .csv), or omit data.path to download it"
+    )
+    local = existing_local(cfg.path, fix)
+    if local is None:
         return None
-    local = Path(urlparse(cfg.path).path if scheme else cfg.path).expanduser()
-    if not local.exists():
-        raise DataError(
-            f"{local} does not exist",
-            where="data.path",
-            fix="Pass the path of a Covtype file (.data, .data.gz, .csv), or omit "
-            "data.path to download it",
-        )
     if not local.is_file():
         raise DataError(
             f"{local} is not a file",

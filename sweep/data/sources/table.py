@@ -28,6 +28,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.utils import AnalysisException
 
 from sweep.config import DataSettings
+from sweep.data.sources import existing_local
 from sweep.errors import DataError
 from sweep.lineage import CATALOG, DATAFRAME
 
@@ -53,17 +54,13 @@ def local_path(cfg: DataSettings) -> Path | None:
     catalog table or a path Spark reads itself (hdfs://, s3a://)."""
     if cfg.path is None:
         return None
-    scheme = urlparse(cfg.path).scheme
-    if scheme not in ("", "file"):
+    fix = (
+        "Pass the path of your table: a file (.csv, .csv.gz, .tsv, .parquet, .json, .orc) or a "
+        "folder of such files"
+    )
+    local = existing_local(cfg.path, fix)
+    if local is None:
         return None
-    local = Path(urlparse(cfg.path).path if scheme else cfg.path).expanduser()
-    if not local.exists():
-        raise DataError(
-            f"{local} does not exist",
-            where="data.path",
-            fix="Pass the path of your table: a file (.csv, .csv.gz, .tsv, .parquet, .json, "
-            ".orc) or a folder of such files",
-        )
     if local.is_dir() and not data_files(local):
         raise DataError(
             f"the folder {local} holds no data files",

@@ -15,7 +15,7 @@ import pytest
 from sweep import treescore
 from sweep.data.spec import DatasetSpec, Feature
 from sweep.treescore import FOREST_REGRESSOR, TREE_REGRESSOR, PyfuncModel, table
-from tests.test_treescore import STUMP, make
+from tests.unit.test_treescore import STUMP, make
 
 FILL = 7.25
 
