@@ -305,3 +305,19 @@ def test_the_cli_refuses_a_bad_label_before_any_run(tmp_path, tracking_uri):
     assert "tenure, plan, churned" in done.stderr and "Traceback" not in done.stderr
     client = MlflowClient(tracking_uri)
     assert client.search_runs([e.experiment_id for e in client.search_experiments()]) == []
+
+
+def test_model_auto_and_warm_start_on_a_regression_table(spark, compose_cfg, tmp_path):
+    path = tmp_path / "houses.parquet"
+    tables.houses(rows=500).to_parquet(path)
+    common = ("+experiment=auto", "data=table", "sweep.n_startup_jobs=2", f"data.path={path}",
+              "data.label=price", "tracking.log_models=none", "registry.enabled=false",
+              "search.forest.num_trees={type:int,low:2,high:5}")  # fmt: skip
+    cfg = compose_cfg(*common, "sweep.max_evals=3")
+    prior = run_sweep(cfg, spark, Tracker.connect(cfg.tracking))
+    assert {t.params["impurity"] for t in prior.finished} == {"variance"}  # both families
+    warm = compose_cfg(*common, "sweep.max_evals=2", f"sweep.warm_start={prior.parent_run_id}")
+    result = run_sweep(warm, spark, Tracker.connect(warm.tracking))
+    assert len(result.trials) == 2 and result.metric == "rmse"
+    parent = MlflowClient(warm.tracking.uri).get_run(result.parent_run_id)
+    assert parent.data.params["warm_start_trials"] == "3"
