@@ -65,6 +65,7 @@ def raw_rows(champion):
     return frame
 
 
+@pytest.mark.core
 def test_the_champion_passed_parity_on_every_test_row(champion):
     result, client, _ = champion
     assert result.registration.promoted
@@ -73,6 +74,7 @@ def test_the_champion_passed_parity_on_every_test_row(champion):
     assert version.tags["parity"] == f"{test_rows}/{test_rows}"
 
 
+@pytest.mark.core
 def test_the_spark_model_takes_raw_columns_and_gives_the_users_labels(champion, raw_rows, spark):
     model = mlflow.spark.load_model(MODEL)
     spark_rows = raw_rows.astype({"tagged": "boolean"})

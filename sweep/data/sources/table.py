@@ -215,7 +215,9 @@ def _read_delimited(spark: SparkSession, path: str, fmt: str, options: dict[str,
         )
     nulled = _null_markers(text.drop(CORRUPT))
     sample = nulled.limit(SAMPLE_ROWS).toPandas()
-    typed = nulled.select(*[_cast(c, _text_type(sample[c])) for c in header])
+    typed = nulled.select(*[_cast(c, _text_type(sample[c])) for c in header]).persist()
+    typed.count()  # cast once from the cached text, which is then let go
+    text.unpersist()
     return typed
 
 
