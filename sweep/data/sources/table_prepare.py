@@ -294,7 +294,7 @@ def example(frame: DataFrame, spec: DatasetSpec, rows: int = 5) -> pd.DataFrame:
     for name, spark_type in spec.inputs:
         kind = roles.base_type(spark_type)
         if kind in ("date", "timestamp"):
-            sample[name] = sample[name].map(lambda v: None if v is None else v.isoformat())
+            sample[name] = sample[name].map(lambda v: None if pd.isna(v) else v.isoformat())
         elif roles.is_integer(spark_type) and sample[name].notna().all():
             sample[name] = sample[name].astype("int64")
     return sample
