@@ -5,16 +5,10 @@ import socket
 import time
 
 import pytest
-from mlflow.tracking import MlflowClient
 
 from tests.conftest import ROOT
+from tests.helpers import all_runs
 from tests.helpers import run_cli as sweep
-
-
-def all_runs(uri):
-    client = MlflowClient(uri)
-    experiments = [e.experiment_id for e in client.search_experiments()]
-    return client.search_runs(experiments) if experiments else []
 
 
 def test_help_shows_experiments_keys_and_an_example(tmp_path):

@@ -4,14 +4,11 @@ Before the store was created under a lock, one of the two died in MLflow's schem
 (`duplicate column name: step`), or both did and left the file half-migrated.
 """
 
-import os
-import subprocess
-import sys
-
 import pytest
 from mlflow.tracking import MlflowClient
 
 from tests.conftest import SMOKE
+from tests.helpers import start_cli
 
 pytestmark = pytest.mark.slow
 
@@ -20,26 +17,17 @@ def test_two_sweeps_on_a_new_store_both_finish_and_the_better_one_is_champion(tm
     store = tmp_path / "fresh"
     store.mkdir()
     uri = f"sqlite:///{store}/mlflow.db"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "MLFLOW_TRACKING_URI": uri}
     procs = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "sweep",
-                *SMOKE,
-                "sweep.max_evals=3",
-                f"sweep.seed={seed}",
-                "sweep.progress_bar=false",
-                f"tracking.uri={uri}",
-                f"hydra.run.dir={tmp_path}/{seed}",
-            ],
+        start_cli(
+            *SMOKE,
+            "sweep.max_evals=3",
+            f"sweep.seed={seed}",
+            "sweep.progress_bar=false",
+            f"tracking.uri={uri}",
+            f"hydra.run.dir={tmp_path}/{seed}",
             cwd=tmp_path,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )  # fmt: skip
+            env={"MLFLOW_TRACKING_URI": uri},
+        )
         for seed in (1, 2)
     ]
     outputs = [p.communicate(timeout=600) for p in procs]

@@ -15,7 +15,8 @@ from sweep.data.prepare import FEATURES_COL, prepared
 from sweep.errors import ConfigError, DataError
 from sweep.trial import run_trial
 from tests.conftest import SMOKE
-from tests.test_cli import all_runs, sweep
+from tests.helpers import all_runs
+from tests.helpers import run_cli as sweep
 from tests.test_parquet_cache import covtype_file, settings
 
 CATEGORICAL = ("data.features=categorical", "search.max_bins.low=40")

@@ -25,6 +25,7 @@ from sweep.runner import run_sweep
 from sweep.space import SearchSpace
 from sweep.tracking.runs import Tracker
 from tests.conftest import CONF_DIR, QUICK
+from tests.helpers import children
 
 HALVING = (*QUICK, "sweep.scheduler=halving", "sweep.fidelity.min_fraction=0.3")
 SIX = (*HALVING, "sweep.max_evals=6")
@@ -45,14 +46,6 @@ def halving_sweep(spark, tmp_path_factory, _template_store):
         )
     result = run_sweep(cfg, spark, Tracker.connect(cfg.tracking))
     return cfg, result, MlflowClient(uri)
-
-
-def children(client, parent_id):
-    runs = client.search_runs(
-        [client.get_run(parent_id).info.experiment_id],
-        f"tags.`mlflow.parentRunId` = '{parent_id}'",
-    )
-    return runs
 
 
 def fits(runs):

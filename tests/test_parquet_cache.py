@@ -1,10 +1,7 @@
 import gzip
 import json
-import os
 import re
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
@@ -14,7 +11,8 @@ from sweep.data import covtype, parquet_cache
 from sweep.data.prepare import prepared
 from sweep.errors import DataError
 from tests.conftest import FULL, QUICK
-from tests.test_cli import all_runs, sweep
+from tests.helpers import all_runs, start_cli
+from tests.helpers import run_cli as sweep
 
 
 def covtype_file(tmp_path, rows=1500, seed=1, bad_line=None):
@@ -168,13 +166,9 @@ def test_sigterm_during_a_first_preparation_leaves_no_entry_and_no_run(tmp_path,
     else on a 300,000-row file written here."""
     path = FULL if FULL.is_file() else covtype_file(tmp_path, rows=300_000)
     cache = tmp_path / "cache"
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "sweep", *QUICK, "data=covtype", f"data.path={path}",
-            f"data.cache_dir={cache}", f"hydra.run.dir={tmp_path}/out",
-        ],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    process = start_cli(
+        *QUICK, "data=covtype", f"data.path={path}", f"data.cache_dir={cache}",
+        f"hydra.run.dir={tmp_path}/out", cwd=tmp_path,
     )  # fmt: skip
     deadline = time.monotonic() + 300
     while not list(cache.glob("parquet/*.tmp-*")):  # the write of the splits has begun

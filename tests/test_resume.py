@@ -1,9 +1,6 @@
 """Interrupted sweeps: a real subprocess killed or signalled mid-sweep, then resumed from MLflow."""
 
-import os
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
@@ -13,20 +10,13 @@ from sweep.errors import ConfigError
 from sweep.runner import run_sweep
 from sweep.tracking.runs import Tracker
 from tests.conftest import QUICK
+from tests.helpers import start_cli
 
 pytestmark = pytest.mark.slow
 
 
 def start_sweep(tmp_path, *overrides):
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen(
-        [sys.executable, "-m", "sweep", *QUICK, *overrides, f"hydra.run.dir={tmp_path}/out"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return start_cli(*QUICK, *overrides, f"hydra.run.dir={tmp_path}/out", cwd=tmp_path)
 
 
 def trials(uri):

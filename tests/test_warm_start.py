@@ -25,6 +25,7 @@ from sweep.runner import run_sweep
 from sweep.space import SearchSpace, to_spark_params
 from sweep.tracking.runs import Tracker
 from tests.conftest import QUICK
+from tests.helpers import children
 
 # -- pure ------------------------------------------------------------------------------------------
 
@@ -115,15 +116,6 @@ def test_the_prior_guides_tpe_from_the_first_trial(compose_cfg):
 
 
 # -- end to end: real Spark, a real SQLite store ---------------------------------------------------
-
-
-def children(client, parent_id):
-    runs = client.search_runs(
-        [client.get_run(parent_id).info.experiment_id],
-        f"tags.mlflow.parentRunId = '{parent_id}'",
-        order_by=["attributes.start_time ASC"],
-    )
-    return sorted(runs, key=lambda r: int(r.data.tags[run_keys.TRIAL]))
 
 
 def records(client, parent_id, cfg):
