@@ -15,6 +15,7 @@ from sweep.errors import DataError
 from sweep.runner import run_sweep
 from sweep.tracking.runs import Tracker
 from tests import tables
+from tests.helpers import children
 
 QUICK = ("+experiment=smoke", "data=table", "sweep.max_evals=3", "data.partitions=2")
 
@@ -168,9 +169,8 @@ def test_a_regression_sweep_minimises_rmse(spark, compose_cfg, tmp_path):
     parent = client.get_run(result.parent_run_id)
     assert parent.data.params["task"] == "regression"
     assert parent.data.params["metric_direction"] == "lower"
-    children = client.search_runs([result.experiment_id], f"tags.mlflow.parentRunId = "
-                                  f"'{result.parent_run_id}'")  # fmt: skip
-    assert {c.data.params["impurity"] for c in children} == {"variance"}
+    trials = children(client, result.parent_run_id)
+    assert {c.data.params["impurity"] for c in trials} == {"variance"}
     names = {a.path for a in client.list_artifacts(result.parent_run_id, "plots")}
     assert "plots/predicted_vs_actual.png" in names and "plots/confusion_matrix.png" not in names
 
