@@ -2,8 +2,8 @@
 
 import pytest
 
-from sweep.data.roles import ColumnStats, ordered_classes, role_of, task_of, task_problem
 from sweep.config import dataset_name
+from sweep.data.roles import ColumnStats, ordered_classes, role_of, task_of, task_problem
 
 
 def stats(missing=0, distinct=10, rows=100):
