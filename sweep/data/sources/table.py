@@ -152,7 +152,7 @@ def read(
     sha256 = fingerprint(local) if local else None
     try:
         if fmt in ("csv", "tsv"):
-            return _read_delimited(spark, path, fmt, cfg.options), path, sha256
+            return _read_delimited(spark, path, fmt, cfg.options, cfg.partitions), path, sha256
         reader = spark.read.format(fmt).options(**dict(cfg.options))
         frame = reader.load(path)
         frame.schema  # noqa: B018  (an unreadable file fails here, not mid-sweep)
@@ -180,9 +180,12 @@ def _short(exc: Exception) -> str:
     return type(exc).__name__
 
 
-def _read_delimited(spark: SparkSession, path: str, fmt: str, options: dict[str, str]) -> DataFrame:
+def _read_delimited(
+    spark: SparkSession, path: str, fmt: str, options: dict[str, str], partitions: int
+) -> DataFrame:
     """A CSV/TSV with a header: all text first (so `NA` cannot turn a numeric column into text),
-    malformed rows refused, then each column typed from a sample and cast once."""
+    malformed rows refused, then each column typed from a sample and cast once, in `partitions`
+    partitions (a .gz is read as one)."""
     settings = {"header": "true", "sep": "\t" if fmt == "tsv" else ",", "multiLine": "false",
                 "escape": '"', **dict(options)}  # fmt: skip
     header = spark.read.options(**settings).csv(path).columns
@@ -195,6 +198,7 @@ def _read_delimited(spark: SparkSession, path: str, fmt: str, options: dict[str,
         spark.read.options(**settings, mode="PERMISSIVE", columnNameOfCorruptRecord=CORRUPT)
         .schema(schema)
         .csv(path)
+        .repartition(partitions)
         .cache()
     )
     bad = text.filter(F.col(CORRUPT).isNotNull())
@@ -213,9 +217,11 @@ def _read_delimited(spark: SparkSession, path: str, fmt: str, options: dict[str,
             fix="Fix or remove those rows, or give the right separator, e.g. "
             "'+data.options={sep:\";\"}'",
         )
-    nulled = _null_markers(text.drop(CORRUPT))
-    sample = nulled.limit(SAMPLE_ROWS).toPandas()
-    typed = nulled.select(*[_cast(c, _text_type(sample[c])) for c in header]).persist()
+    body = text.drop(CORRUPT)
+    sample = body.limit(SAMPLE_ROWS).toPandas()
+    types = {c: _text_type(sample[c]) for c in header}
+    # A cast already turns NA, null, None into a missing value; the markers matter where text stays
+    typed = _null_markers(body.select(*[_cast(c, types[c]) for c in header])).persist()
     typed.count()  # cast once from the cached text, which is then let go
     text.unpersist()
     return typed
@@ -243,6 +249,7 @@ def _null_markers(frame: DataFrame) -> DataFrame:
 def _text_type(values: pd.Series) -> str:
     """The narrowest Spark type every non-missing sampled value of a text column fits."""
     present = values.dropna().astype(str).str.strip()
+    present = present[~present.str.lower().isin(NULL_MARKERS)]
     if present.empty:
         return "string"
     numbers = pd.to_numeric(present, errors="coerce")

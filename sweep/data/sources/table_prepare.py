@@ -33,6 +33,7 @@ from sweep.data.splits import SPLIT_COL, SPLITS, split_expression
 from sweep.errors import DataError
 
 log = logging.getLogger(__name__)
+MEDIAN_ACCURACY = 10_000  # percentile_approx: rank error at most 1/10,000 of the training rows
 
 
 def columns_stats(frame: DataFrame) -> dict[str, roles.ColumnStats]:
@@ -44,23 +45,21 @@ def columns_stats(frame: DataFrame) -> dict[str, roles.ColumnStats]:
         if f.dataType.simpleString() in ("float", "double"):
             missing = missing | F.isnan(col)
         aggs.append(F.sum(missing.cast("long")).alias(f"m{i}"))
-        kind = roles.base_type(f.dataType.simpleString())
-        if kind in ("array", "map", "struct", "binary"):
-            aggs.append(F.lit(0).alias(f"d{i}"))
-        else:
-            aggs.append(F.approx_count_distinct(col, rsd=0.02).alias(f"d{i}"))
+        nested = roles.base_type(f.dataType.simpleString()) in ("array", "map", "struct", "binary")
+        distinct = F.lit(0) if nested else F.approx_count_distinct(col, rsd=0.05)  # 0.02: 4x slower
+        aggs.append(distinct.alias(f"d{i}"))
     row = frame.agg(*aggs).first()
-    rows = row["_rows"]
     return {
-        f.name: roles.ColumnStats(rows, row[f"m{i}"] or 0, row[f"d{i}"] or 0)
+        f.name: roles.ColumnStats(row["_rows"], row[f"m{i}"] or 0, row[f"d{i}"] or 0)
         for i, f in enumerate(frame.schema.fields)
     }
 
 
 def label_classes(frame: DataFrame, label: str) -> list[Any]:
     """The label's distinct values, up to MAX_CLASSES + 1 (more is an error anyway)."""
-    rows = frame.select(f"`{label}`").distinct().limit(roles.MAX_CLASSES + 1).collect()
-    return [r[0] for r in rows]
+    return [
+        r[0] for r in frame.select(f"`{label}`").distinct().limit(roles.MAX_CLASSES + 1).collect()
+    ]
 
 
 def check_label(frame: DataFrame, cfg: DataSettings, source: str) -> str:
@@ -90,7 +89,7 @@ def train_values(train: DataFrame, features: list[Feature]) -> list[Feature]:
     medians: dict[str, float] = {}
     if filled:
         aggs = [
-            F.percentile_approx(F.expr(raw_expression(f)), 0.5, 100_000).alias(f"m{i}")
+            F.percentile_approx(F.expr(raw_expression(f)), 0.5, MEDIAN_ACCURACY).alias(f"m{i}")
             for i, f in enumerate(filled)
         ]
         row = train.agg(*aggs).first()
@@ -175,7 +174,9 @@ def prepared_table(
         labelled = raw.filter(F.col(f"`{cfg.label}`").isNotNull())
         if label_type in ("float", "double"):
             labelled = labelled.filter(~F.isnan(F.col(f"`{cfg.label}`")))
-        labelled = labelled.repartition(cfg.partitions).persist()
+        if labelled.rdd.getNumPartitions() != cfg.partitions:  # a CSV was read into them
+            labelled = labelled.repartition(cfg.partitions)
+        labelled = labelled.persist()
         made.append(labelled)
         spec, frames, counts, shown, raw_test = _prepare(labelled, raw, cfg, source, label_type)
         made.extend([*frames, raw_test])
@@ -269,8 +270,7 @@ def _roles(
 def _encode(
     split: DataFrame, spec: DatasetSpec, cfg: DataSettings
 ) -> tuple[list[DataFrame], dict[str, int]]:
-    """The persisted train, validation and test splits: `features` (with the nominal
-    attributes), `label` (the class index or the number) and, with class weights, `weight`."""
+    """The persisted splits: `features` (nominal attributes included) and `label` (an index)."""
     from pyspark.ml.feature import SQLTransformer
 
     assembled = VectorAssembler(inputCols=spec.columns(), outputCol="features").transform(
