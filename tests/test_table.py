@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-from pathlib import Path
 
 import pytest
 from mlflow.tracking import MlflowClient
@@ -173,21 +172,6 @@ def test_a_regression_sweep_minimises_rmse(spark, compose_cfg, tmp_path):
     assert {c.data.params["impurity"] for c in trials} == {"variance"}
     names = {a.path for a in client.list_artifacts(result.parent_run_id, "plots")}
     assert "plots/predicted_vs_actual.png" in names and "plots/confusion_matrix.png" not in names
-
-
-def test_a_classification_sweep_on_a_messy_csv(spark, compose_cfg, penguins_csv):
-    cfg = compose_cfg(*QUICK, f"data.path={penguins_csv}", "data.label=species",
-                      "+data.options={sep:';'}", "tracking.log_models=none",
-                      "registry.enabled=false")  # fmt: skip
-    result = run_sweep(cfg, spark, Tracker.connect(cfg.tracking))
-    assert cfg.tracking.experiment == "penguins-dtree"
-    assert result.best.metrics["accuracy"] > 0.8
-    client = MlflowClient(cfg.tracking.uri)
-    columns = client.download_artifacts(result.parent_run_id, "columns.csv")
-    text = Path(columns).read_text()
-    assert "island,string,categorical" in text and "id,string,dropped" in text
-    importances = client.download_artifacts(result.best.run_id, "feature_importances.csv")
-    assert "bill_length_mm" in Path(importances).read_text()
 
 
 def test_python_entry_point_takes_a_dataframe(spark, tracking_uri):

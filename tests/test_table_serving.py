@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import shutil
+from pathlib import Path
 
 import mlflow
 import mlflow.pyfunc
@@ -63,6 +64,16 @@ def raw_rows(champion):
     frame.loc[0, "island"] = "Atlantis"
     frame.loc[1, ["bill_length_mm", "island", "tagged", "seen"]] = None
     return frame
+
+
+def test_the_sweep_names_its_runs_after_the_table_and_logs_its_columns(champion):
+    result, client, _ = champion
+    assert client.get_experiment(result.experiment_id).name == "penguins-dtree"
+    assert result.best.metrics["accuracy"] > 0.8
+    columns = Path(client.download_artifacts(result.parent_run_id, "columns.csv")).read_text()
+    assert "island,string,categorical" in columns and "id,string,dropped" in columns
+    importances = client.download_artifacts(result.best.run_id, "feature_importances.csv")
+    assert "bill_length_mm" in Path(importances).read_text()
 
 
 @pytest.mark.core

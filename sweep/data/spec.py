@@ -122,12 +122,6 @@ class DatasetSpec:
         keys = [label_key(c) for c in self.classes]
         return f"try_element_at({category_map(keys)}, CAST({raw} AS STRING))"
 
-    def decode(self, index: float) -> Any:
-        """A predicted class index → the user's label (the number itself without classes)."""
-        if self.classes is None:
-            return index
-        return self.classes[int(index)]
-
     def class_names(self) -> dict[int, str]:
         """Class index → the name shown in tables and plots."""
         if self.classes is None:
