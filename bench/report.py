@@ -164,8 +164,11 @@ def _summary_rows(r: dict[str, Any]) -> list[str]:
         t, p = r["tables"]["sweeps"], r["tables"]["prep"]
         accs = ", ".join(f"{k} {x['best_validation_accuracy']:.4f}" for k, x in t.items())
         preps = ", ".join(f"{k} {x['prepare_seconds']:.0f} s" for k, x in p.items())
-        row(16, f"Covtype as a table, best validation accuracy ({r['tables']['evals']} evals, "
-            "100k sample); preparation of the full file", f"{accs}; {preps}", "tables", None)  # fmt: skip
+        figure = (
+            f"Covtype as a table, best validation accuracy ({r['tables']['evals']} evals, 100k "
+            "sample); preparation of the full file"
+        )
+        row(16, figure, f"{accs}; {preps}", "tables", None)
     return rows
 
 
