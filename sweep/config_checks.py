@@ -1,5 +1,7 @@
 """Owns the checks of a typed config that need the rest of the package: its model family and
-search space against the families' tables, the halving schedule's own rules. `sweep.config`
+search space against the families' tables, the halving schedule's own rules, and what the task
+decides once it is known (`for_task`: the metric, the impurities, enough bins for a table's
+categories). `sweep.config`
 imports nothing of the package, so these run here, and `load_config` is the one way in for
 every entry point (CLI, `sweep.select`, the benchmark, the tests).
 """
@@ -13,7 +15,11 @@ from omegaconf import DictConfig
 
 from sweep import config, halving
 from sweep.config import AUTO, DataSettings, ParamSpec, SweepConfig
-from sweep.data.features import check_search_bins, check_search_features
+from sweep.data.features import (
+    SPARK_DEFAULT_MAX_BINS,
+    check_search_bins,
+    check_search_features,
+)
 from sweep.errors import ConfigError
 from sweep.models import families, tables
 from sweep.params import ENCODING, validate_search
@@ -79,10 +85,11 @@ def _bins_for_categories(entries: dict[str, ParamSpec], need: int, prefix: str) 
     spec = entries.get("max_bins")
     if need <= 2:
         return
-    if spec is None:
-        entries["max_bins"] = ParamSpec(type="int", low=need, high=need)
-        log.warning("%s.max_bins is not searched: pinned to %d, the largest category count",
-                    prefix, need)  # fmt: skip
+    if spec is None:  # Spark's default bins, unless too few for the categories
+        if need > SPARK_DEFAULT_MAX_BINS:
+            entries["max_bins"] = ParamSpec(type="int", low=need, high=need)
+            log.warning("%s.max_bins is not searched: pinned to %d, the largest category count",
+                        prefix, need)  # fmt: skip
         return
     if spec.type == "choice":
         values = [v for v in spec.values or [] if v >= need] or [need]

@@ -116,3 +116,9 @@ def test_max_bins_below_the_largest_category_count_is_raised(compose_cfg, caplog
     resolved = for_task(cfg, "classification", min_bins=101)
     assert (resolved.search["max_bins"].low, resolved.search["max_bins"].high) == (101, 101)
     assert "raised to 101" in caplog.text
+
+
+def test_unsearched_bins_stay_sparks_default_unless_a_category_needs_more(compose_cfg):
+    cfg = compose_cfg("+experiment=smoke", "~search.max_bins")
+    assert "max_bins" not in for_task(cfg, "classification", min_bins=5).search  # 32 will do
+    assert for_task(cfg, "classification", min_bins=41).search["max_bins"].low == 41
