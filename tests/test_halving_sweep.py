@@ -15,7 +15,7 @@ from hyperopt import base, tpe
 from mlflow.tracking import MlflowClient
 from pyspark.sql import functions as F
 
-from sweep import config
+from sweep.config_checks import load_config
 from sweep.errors import ConfigError, Interrupted
 from sweep.fidelity import rung_samples
 from sweep.halving_resume import load_history
@@ -38,7 +38,7 @@ def halving_sweep(spark, tmp_path_factory, _template_store):
     shutil.copy(_template_store, db)
     uri = f"sqlite:///{db}"
     with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
-        cfg = config.load(
+        cfg = load_config(
             compose(
                 config_name="config",
                 overrides=[*SIX, f"tracking.uri={uri}", "sweep.progress_bar=false"],
@@ -267,7 +267,7 @@ def test_sigint_during_a_fit_ends_killed_and_the_resume_completes(tmp_path, trac
     assert "RUNNING" not in statuses and "KILLED" in statuses
 
     with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
-        cfg = config.load(
+        cfg = load_config(
             compose(
                 config_name="config",
                 overrides=[
