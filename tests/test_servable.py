@@ -54,3 +54,30 @@ def test_requirements_are_the_scorers_not_sparks(champion):
     names = {re.split(r"[<>=!~]", r)[0] for r in requirements}
     assert names == {"mlflow", "numpy", "pandas"}, requirements
     assert f"mlflow=={mlflow.__version__}" in requirements
+
+
+@pytest.mark.core
+def test_the_public_api_fallback_logs_the_same_servable_model(smoke_sweep, spark, tracking_uri):
+    """Where MLflow lacks `Model._log_v2`, `log_model` uploads the directory through public API:
+    the same two flavors under `runs:/<run>/model`, scored without Spark as Spark scores."""
+    from mlflow.tracking import MlflowClient
+
+    from sweep.data.covtype import synthesize
+    from sweep.tracking import servable
+
+    _, result, shared = smoke_sweep
+    spark_model = mlflow.spark.load_model(
+        f"{shared.get_run(result.best.run_id).info.artifact_uri}/model"
+    )
+    example = synthesize(5, seed=3)[FEATURES].astype("int64")
+    client = MlflowClient(tracking_uri)  # this test's own store, not the shared sweep's
+    run = client.create_run(client.create_experiment("fallback"))
+    try:
+        uri = servable.log_as_artifacts(
+            run.info.run_id, spark_model, servable.signature(FEATURES), example, client
+        )
+    finally:
+        client.set_terminated(run.info.run_id)
+    assert uri == f"runs:/{run.info.run_id}/model"
+    expected = spark_model.transform(spark.createDataFrame(example)).toPandas()["prediction"]
+    assert list(mlflow.pyfunc.load_model(uri).predict(example)) == list(expected)

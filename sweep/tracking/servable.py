@@ -110,9 +110,51 @@ def log_model(
     client: MlflowClient | None = None,
     spec: DatasetSpec | None = None,
 ) -> str:
-    """Log on run `run_id` (finished or not: nothing reopens it); returns the model URI
-    (`runs:/<run>/model`). `client`: the store to log to (default: the current tracking URI);
-    `spec`: a table's DatasetSpec (its rules, labels and raw columns)."""
+    """Log on run `run_id`; returns the model URI. `spec`: a table's DatasetSpec (its rules,
+    labels and raw columns). Where MLflow has `Model._log_v2` (what `mlflow.spark.log_model`
+    calls), the model is also one of MLflow 3's LoggedModels, which the UI's runs table shows
+    with its registered version; elsewhere the same directory is uploaded as the run's artifacts
+    through public API only (`log_as_artifacts`)."""
+    if hasattr(Model, "_log_v2"):
+        return log_as_logged_model(run_id, spark_model, signature, example, spec)
+    return log_as_artifacts(run_id, spark_model, signature, example, client, spec)
+
+
+def log_as_logged_model(
+    run_id: str,
+    spark_model: Any,
+    signature: ModelSignature,
+    example: pd.DataFrame,
+    spec: DatasetSpec | None = None,
+) -> str:
+    """MLflow's own model logging with this module as the flavor (`save_model` below); `spec`
+    reaches it through MLflow's keyword arguments. `_log_v2` needs the run active: the finished
+    run reopens briefly (the only fluent call)."""
+    import sweep.tracking.servable as flavor
+
+    with mlflow.start_run(run_id=run_id):
+        info = Model._log_v2(
+            artifact_path=ARTIFACT_PATH,
+            flavor=flavor,
+            run_id=run_id,
+            spark_model=spark_model,
+            signature=signature,
+            input_example=example,
+            spec=spec,
+        )
+    return info.model_uri
+
+
+def log_as_artifacts(
+    run_id: str,
+    spark_model: Any,
+    signature: ModelSignature,
+    example: pd.DataFrame,
+    client: MlflowClient | None = None,
+    spec: DatasetSpec | None = None,
+) -> str:
+    """Public API only: save the directory locally, upload it as the run's `model/` artifacts;
+    returns `runs:/<run>/model`. `client`: the store (default: the current tracking URI)."""
     client = client or MlflowClient()
     with tempfile.TemporaryDirectory(prefix="sweep-model-") as tmp:
         local = os.path.join(tmp, ARTIFACT_PATH)
