@@ -191,18 +191,20 @@ def _prepared_table(
         weighted = cfg.class_weight == "balanced"
         if weighted:
             train = with_class_weights(train)
-        yield PreparedData(
-            train,
-            validation,
-            test,
-            counts=got.counts,
-            source=got.source,
-            sha256=got.sha256,
-            example=got.example,
-            raw_test=got.raw_test,
-            features=cfg.features,  # the space's encoding name; the spec encodes a table
-            spec=got.spec,
-            weighted=weighted,
-        )
-        if weighted:
-            train.unpersist()
+        try:
+            yield PreparedData(
+                train,
+                validation,
+                test,
+                counts=got.counts,
+                source=got.source,
+                sha256=got.sha256,
+                example=got.example,
+                raw_test=got.raw_test,
+                features=cfg.features,  # the space's encoding name; the spec encodes a table
+                spec=got.spec,
+                weighted=weighted,
+            )
+        finally:
+            if weighted:  # the unweighted split is the source's to let go
+                train.unpersist()
