@@ -23,7 +23,6 @@ from sweep.data.prepare import COVTYPE, WEIGHT_COL
 from sweep.data.spec import DatasetSpec, stages_after, stages_before
 from sweep.models import family
 from sweep.tasks import Evaluation, task
-from sweep.tasks.classification import confusion_matrix, metrics_from_confusion  # noqa: F401
 
 log = logging.getLogger(__name__)
 

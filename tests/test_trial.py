@@ -3,7 +3,8 @@ from pyspark.ml.evaluation import MulticlassClassificationEvaluator
 
 from sweep.config import ModelSettings
 from sweep.data.covtype import FEATURES
-from sweep.trial import confusion_matrix, metrics_from_confusion, run_trial
+from sweep.tasks.classification import metrics_from_confusion
+from sweep.trial import evaluate, run_trial
 
 
 @pytest.mark.parametrize(
@@ -109,5 +110,5 @@ def test_pipeline_scores_raw_columns_with_labels_1_to_7(trained, spark):
 
 def test_confusion_matrix_counts_every_row(trained):
     data, result = trained
-    matrix = confusion_matrix(result.fitted, data.validation)
+    matrix = evaluate(result.fitted, data.validation, data.spec, details=True).confusion
     assert sum(matrix.values()) == data.counts["validation"]

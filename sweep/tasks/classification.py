@@ -59,12 +59,6 @@ def binary_metrics(scored: DataFrame) -> dict[str, float]:
     return {m: evaluator.setMetricName(m).evaluate(scored) for m in BINARY_METRICS}
 
 
-def confusion_matrix(model: Any, data: DataFrame, label_col: str = "label") -> Confusion:
-    """Counts of (true, predicted) label pairs, in one pass over `data`."""
-    rows = model.transform(data).groupBy(label_col, "prediction").count().collect()
-    return {(int(r[label_col]), int(r["prediction"])): int(r["count"]) for r in rows}
-
-
 def metrics_from_confusion(matrix: Confusion) -> dict[str, float]:
     """accuracy, label-frequency-weighted precision, recall and F1 (as Spark's evaluator), and
     the macro F1 (the per-class F1 averaged over the classes in the split)."""

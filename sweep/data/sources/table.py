@@ -33,12 +33,9 @@ from sweep.errors import DataError
 from sweep.lineage import CATALOG, DATAFRAME
 
 log = logging.getLogger(__name__)
-NAME = "table"
 NULL_MARKERS = ("", "na", "nan", "null", "none", "n/a")
 SAMPLE_ROWS = 10_000  # rows that decide a CSV column's type
 CORRUPT = "_corrupt_record"
-SPLITS = ("train", "validation", "test")
-SPLIT_COL = "split"
 EXTENSIONS = {
     ".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".tab": "tsv", ".parquet": "parquet",
     ".pq": "parquet", ".json": "json", ".jsonl": "json", ".ndjson": "json", ".orc": "orc",
