@@ -23,23 +23,29 @@ def split_expression(
     """`frame` with a `split` column: the user's, stratified by class, or seeded random."""
     if cfg.split_column:
         return _user_split(frame, cfg.split_column)
-    fractions = np.asarray(cfg.split) / sum(cfg.split)
     if task != CLASSIFICATION:
-        bounds = np.cumsum(fractions[:-1])
-        draw = F.col("_draw")
-        which = F.when(draw < float(bounds[0]), SPLITS[0]).when(draw < float(bounds[1]), SPLITS[1])
         return (
-            frame.withColumn("_draw", F.rand(cfg.seed))
-            .withColumn(SPLIT_COL, which.otherwise(SPLITS[2]))
+            frame.withColumn("_draw", F.rand(cfg.seed))  # drawn once per row, then compared
+            .withColumn(SPLIT_COL, by_draw(F.col("_draw"), cfg.split))
             .drop("_draw")
         )
-    return _stratified(frame, spec_label, fractions, cfg.seed)
+    return _stratified(frame, spec_label, np.asarray(cfg.split) / sum(cfg.split), cfg.seed)
+
+
+def by_draw(draw: Column, split: list[float]) -> Column:
+    """The split of a row from its uniform draw in [0, 1): train below the first fraction, and so
+    on (Covtype's split, and a regression table's)."""
+    bounds = np.cumsum(split[:-1]) / sum(split)
+    which = F.when(draw < float(bounds[0]), SPLITS[0])
+    for bound, name in zip(bounds[1:], SPLITS[1:-1], strict=True):
+        which = which.when(draw < float(bound), name)
+    return which.otherwise(SPLITS[-1])
 
 
 def _stratified(frame: DataFrame, label: Column, fractions: np.ndarray, seed: int) -> DataFrame:
-    """Each class split on its own, in a seeded random order: its first ⌈n·test⌉ rows go to
-    test, the next ⌈n·validation⌉ to validation, the rest to train, so a class of three rows or
-    more is in every split."""
+    """Each class split on its own, in a seeded random order: its first round(n·test) rows (at
+    least one) go to test, the next round(n·validation) (at least one) to validation, the rest to
+    train, so a class of three rows or more is in every split."""
     from pyspark.sql import Window
 
     order = Window.partitionBy("_class").orderBy("_draw")

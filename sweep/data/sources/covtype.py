@@ -8,7 +8,6 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from pyspark.ml.linalg import VectorUDT
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -20,7 +19,7 @@ from sweep.data import features as encodings
 from sweep.data.covtype import FEATURES_COL, LABEL_COL
 from sweep.data.download import fetch, sha256_of
 from sweep.data.sources import existing_local
-from sweep.data.splits import SPLIT_COL, SPLITS
+from sweep.data.splits import SPLIT_COL, SPLITS, by_draw
 from sweep.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -95,18 +94,14 @@ def assign(raw: DataFrame, cfg: DataSettings, features: str = "onehot") -> DataF
     """Encoded features, label and a seeded `split` column (train, validation or test): one
     uniform draw per row, so the three splits come from one pass over the data. The draw does not
     depend on the encoding: both encodings split the same rows the same way."""
-    draw = F.col("_draw")
-    bounds = np.cumsum(cfg.split[:-1]) / sum(cfg.split)
-    which = F.when(draw < float(bounds[0]), SPLITS[0])
-    for bound, name in zip(bounds[1:], SPLITS[1:-1], strict=True):
-        which = which.when(draw < float(bound), name)
+    which = by_draw(F.col("_draw"), cfg.split)
     return (
         encodings.encode(raw, features, FEATURES_COL)
         .withColumn("_draw", F.rand(cfg.seed))  # drawn once per row, then compared
         .select(
             FEATURES_COL,
             F.col(covtype.LABEL).cast("double").alias(LABEL_COL),
-            which.otherwise(SPLITS[-1]).alias(SPLIT_COL),
+            which.alias(SPLIT_COL),
         )
     )
 
