@@ -2,7 +2,8 @@
 
 The YAML files under `conf/` hold values; these dataclasses hold types and defaults. `load()`
 turns the composed DictConfig into these objects and checks every value its type alone does not
-make valid. This module imports nothing else of the package but its errors: the search space is
+make valid. This module imports nothing else of the package but its errors and the
+`${dataset_name:...}` resolver (`sweep.data.names`): the search space is
 checked against the model families' tables by `sweep.config_checks.load_config`, the one way in.
 """
 
@@ -17,6 +18,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from sweep.data.names import dataset_name
 from sweep.errors import ConfigError, first_line
 
 METRICS = (  # every task's (sweep.tasks); the task's own are checked once it is known
@@ -31,10 +33,8 @@ PROMOTE = ("if_better", "always")
 DATA_SOURCES = ("covtype", "synthetic", "table")  # sweep.data.sources
 ENCODINGS = ("onehot", "categorical")  # data.features: see sweep/data/features.py
 AUTO = "auto"  # model=auto: TPE picks the family too; search.<family>.<name> per family
-SCHEDULERS = ("none", "halving")
-# What a file's name ends with besides the table's own name (data.name: churn for churn.csv.gz)
-NAME_SUFFIXES = {"csv", "tsv", "tab", "txt", "parquet", "pq", "json", "jsonl", "ndjson", "orc",
-                 "gz", "bz2", "snappy", "zst", "data"}  # fmt: skip
+SCHEDULERS = ("none", "halving")  # sweep.schedulers
+CURVE_FITS = ("top", "proposed")  # sweep.curves.fit: at the top of the walked ranges, or TPE's
 
 
 @dataclass
@@ -45,6 +45,15 @@ class FidelitySettings:
 
     min_fraction: float = 0.1
     eta: int = 3
+
+
+@dataclass
+class CurveSettings:
+    """Validation curves (sweep.curves): each fit scored at every smaller depth (and a forest with
+    its first t trees), each point one more observation for TPE."""
+
+    enabled: bool = True
+    fit: str = "top"  # or "proposed": fit at TPE's depth, the shallower ones come free
 
 
 @dataclass
@@ -68,6 +77,7 @@ class SweepSettings:
     parallelism: int = 1  # trials at once (driver threads, FAIR pools); 1 is deterministic
     scheduler: str = "none"  # or "halving": fit on seeded fractions first, promote the best
     fidelity: FidelitySettings = field(default_factory=FidelitySettings)
+    curves: CurveSettings = field(default_factory=CurveSettings)
 
 
 @dataclass
@@ -245,6 +255,8 @@ def validate(cfg: SweepConfig) -> None:
         (s.early_stop_rounds is None or s.early_stop_rounds >= 1, "sweep.early_stop_rounds",
          s.early_stop_rounds, "an integer >= 1, or null"),
         (s.scheduler in SCHEDULERS, "sweep.scheduler", s.scheduler, f"one of {either(SCHEDULERS)}"),
+        (s.curves.fit in CURVE_FITS, "sweep.curves.fit", s.curves.fit,
+         f"one of {either(CURVE_FITS)}"),
         (d.source in DATA_SOURCES, "data.source", d.source, f"one of {either(DATA_SOURCES)}"),
         (d.rows >= 100, "data.rows", d.rows, "an integer >= 100"),
         (d.partitions >= 1, "data.partitions", d.partitions, "an integer >= 1"),
@@ -280,19 +292,6 @@ def validate(cfg: SweepConfig) -> None:
             where="data.path",
             fix="Add data=covtype to read the file, or drop data.path",
         )
-
-
-def dataset_name(path: str | None, table: str | None) -> str:
-    """The name a table gives its experiment and registered model: `churn` for churn.parquet,
-    churn.csv.gz or a folder `churn/`, and for the catalog table `sales.churn`."""
-    if table:
-        return table.rsplit(".", 1)[-1]
-    if not path:
-        return "table"
-    name = path.rstrip("/").rsplit("/", 1)[-1]
-    while "." in name and name.rsplit(".", 1)[1].lower() in NAME_SUFFIXES:
-        name = name.rsplit(".", 1)[0]
-    return name or "table"
 
 
 def _check(ok: bool, key: str, value: object, valid: str) -> None:

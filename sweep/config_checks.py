@@ -13,7 +13,7 @@ import logging
 
 from omegaconf import DictConfig
 
-from sweep import config, halving
+from sweep import config
 from sweep.config import AUTO, DataSettings, ParamSpec, SweepConfig
 from sweep.data.features import (
     SPARK_DEFAULT_MAX_BINS,
@@ -23,6 +23,7 @@ from sweep.data.features import (
 from sweep.errors import ConfigError
 from sweep.models import families, tables
 from sweep.params import ENCODING, validate_search
+from sweep.schedulers.halving import schedule as halving
 
 log = logging.getLogger(__name__)
 DEFAULT_IMPURITIES = ["gini", "entropy"]  # conf/search/*.yaml: what a regression tree replaces

@@ -11,9 +11,8 @@ SparkSession, so a model logged before this existed can be exported from its art
 Supported: a PipelineModel of one VectorAssembler (numeric columns) followed by a
 DecisionTreeClassificationModel or RandomForestClassificationModel reading its output; before the
 assembler, optionally the SQLTransformer of `data.features=categorical` (`sweep.data.features`),
-whose
-one-hot groups the exported trees then carry, so the scorer takes the same raw columns. Any other
-SQL is refused: the statement must be exactly one `sweep.data.features.statement` writes.
+whose one-hot groups the exported trees then carry, so the scorer takes the same raw columns. Any
+other SQL is refused: the statement must be exactly one `sweep.data.features.statement` writes.
 
 A table's pipeline (`data=table`, given its `DatasetSpec`): the spec's SQLTransformer (the
 statement must equal `spec.statement()`), the VectorAssembler of `spec.columns()`, a decision tree
@@ -47,7 +46,7 @@ MODELS = {
     **{_SPARK + "classification." + kind: kind for kind in (TREE, FOREST)},
     **{_SPARK + "regression." + kind: kind for kind in (TREE_REGRESSOR, FOREST_REGRESSOR)},
 }
-__all__ = ["UnsupportedModel", "from_saved_pipeline", "trees_from_nodes"]
+__all__ = ["UnsupportedModel", "from_saved_model", "from_saved_pipeline", "trees_from_nodes"]
 
 
 def from_saved_pipeline(path: str | Path, spec: DatasetSpec | None = None) -> Trees:
@@ -87,6 +86,14 @@ def from_saved_pipeline(path: str | Path, spec: DatasetSpec | None = None) -> Tr
             [columns.index(name) for name, cols in groups.items() for _ in cols], dtype=np.int32
         ),
     )
+
+
+def from_saved_model(path: str | Path) -> Trees:
+    """A tree model's trees as Spark saved it (`model.save`): what `sweep.curves` scores."""
+    model = _metadata(Path(path))
+    kind, columns = MODELS[model["class"]], tuple(f"f{i}" for i in range(model["numFeatures"]))
+    nodes = _node_table(Path(path) / "data", nested=kind in (FOREST, FOREST_REGRESSOR))
+    return trees_from_nodes(kind, columns, model.get("numClasses", 0), nodes)
 
 
 def _table_trees(path: Path, stages: list[Path], kinds: list[str], spec: DatasetSpec) -> Trees:

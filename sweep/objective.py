@@ -1,4 +1,5 @@
-"""hyperopt's objective: one child run per trial, failures contained, the best kept in memory."""
+"""One trial as a scheduler asks for it: one child run, failures contained, its validation curves
+(`sweep.curves`) scored and logged, the best kept in memory."""
 
 from __future__ import annotations
 
@@ -10,17 +11,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from hyperopt import STATUS_FAIL, STATUS_OK
 from pyspark.sql import DataFrame
 
-from sweep import run_keys, tasks
+from sweep import curves, run_keys, tasks
 from sweep.config import SweepConfig
+from sweep.data.covtype import FEATURES_COL, LABEL_COL
 from sweep.data.prepare import PreparedData
 from sweep.errors import TooManyFailures, one_line
 from sweep.interrupts import StopRequest
 from sweep.models import family
 from sweep.records import TrialRecord
-from sweep.space import SearchSpace, to_spark_params
+from sweep.search.space import SearchSpace, to_spark_params
 from sweep.story import trial_name
 from sweep.tracking.retry import TrackingUnavailable
 from sweep.tracking.runs import Tracker
@@ -48,12 +49,15 @@ def stalled(losses: list[float], rounds: int) -> bool:
 
 
 def describe(
-    space: SearchSpace, point: dict[str, Any], number: int, max_evals: int
+    space: SearchSpace, point: dict[str, Any], number: int, max_evals: int, fit_top: bool = False
 ) -> tuple[str, str, dict[str, Any], str]:
-    """A sampled point → its family, its encoding, its Spark params and the child run's name."""
+    """A sampled point → its family, its encoding, its Spark params and the child run's name;
+    `fit_top` (sweep.curves.fit=top): the params its curves walk at the top of their range."""
     chosen, features, values = space.decode(point)
     entries, table = space.branches[chosen], family(chosen).PARAMS
     params = to_spark_params(values, entries, table)
+    if fit_top:
+        params = curves.fitted_params(params, entries, table, family(chosen).CURVES)
     order = [table[n].spark_name for n in entries if n in table]
     shown = chosen if space.nested else None
     encoding = features if space.searches_features else None
@@ -101,10 +105,10 @@ def importance_table(result: TrialResult) -> pd.DataFrame:
 
 
 class Objective:
-    """Called by fmin with a sampled point; returns hyperopt's result dict.
+    """Called by a scheduler with a sampled point; returns the trial's record (status ok or fail).
 
-    A trial that raises ends its child FAILED (error tag, traceback artifact) and reports
-    STATUS_FAIL; once more than `sweep.max_failures` trials failed, the sweep is aborted.
+    A trial that raises ends its child FAILED (error tag, traceback artifact); once more than
+    `sweep.max_failures` trials failed, the sweep is aborted.
     """
 
     def __init__(
@@ -127,19 +131,20 @@ class Objective:
         self.next_number = first_number
         self.records: list[TrialRecord] = []
         self.best: tuple[TrialRecord, TrialResult] | None = None
+        self.validation: dict[str, curves.Validation] = {}  # per encoding, for the curves
 
     @property
     def failed(self) -> list[TrialRecord]:
         return [r for r in self.records if r.status == "fail"]
 
-    def __call__(self, point: dict[str, Any], fidelity: Fidelity | None = None) -> dict[str, Any]:
+    def __call__(self, point: dict[str, Any], fidelity: Fidelity | None = None) -> TrialRecord:
         """`fidelity` (sweep.halving): fit on that sample instead of the whole training split."""
         self.stop.raise_if_requested()
         with self.lock:  # sweep.parallelism > 1 calls this from several threads
             number, self.next_number = self.next_number, self.next_number + 1
-        chosen, features, params, name = describe(
-            self.space, point, number, self.cfg.sweep.max_evals
-        )
+        s = self.cfg.sweep
+        fit_top = s.curves.enabled and s.curves.fit == "top"
+        chosen, features, params, name = describe(self.space, point, number, s.max_evals, fit_top)
         if fidelity:
             name += f" c{fidelity.config} r{fidelity.rung}"
         record = None
@@ -168,6 +173,8 @@ class Objective:
                 except Exception:
                     self.stop.raise_if_requested()  # cancelled by a signal: KILLED, not FAILED
                     raise
+                if s.curves.enabled:
+                    record.curves = trial_curves(self, result, chosen, features, data.validation)
                 record.model_uri = self._log_result(record, result)
         except Exception as exc:  # contained: the child is FAILED, the sweep goes on
             # No child run, or no server to log to: not the trial's fault, so not contained.
@@ -177,16 +184,16 @@ class Objective:
         record.status, record.metrics = "ok", result.metrics
         record.fit_seconds, record.eval_seconds = result.fit_seconds, result.eval_seconds
         metric = self.cfg.sweep.metric
-        score = result.metrics[metric]
-        with self.lock:  # a fit on part of the training data cannot be the winner
-            best = self.best[0].metrics[metric] if self.best else None
-            if record.train_fraction == 1.0 and tasks.better(metric, score, best):
+        score = record.at_best(metric).metrics[metric]  # its curves' best point, if better
+        with self.lock:
+            best = self.best[0].at_best(metric).metrics[metric] if self.best else None
+            if record.may_win and tasks.better(metric, score, best):
                 self.best = (record, result)
         if self.on_trial:
             self.on_trial(record)
-        return {"status": STATUS_OK, "loss": tasks.loss(metric, score), "run_id": run_id}
+        return record
 
-    def _failed(self, record: TrialRecord, exc: Exception) -> dict[str, Any]:
+    def _failed(self, record: TrialRecord, exc: Exception) -> TrialRecord:
         record.status = "fail"
         record.error = one_line(exc)
         if record.rung is None:  # a halving fit logged its params before the fit
@@ -196,7 +203,7 @@ class Objective:
         if self.on_trial:
             self.on_trial(record)
         check_failures(self.failed, self.cfg.sweep.max_failures)
-        return {"status": STATUS_FAIL, "error": record.error}
+        return record
 
     def _log_result(self, record: TrialRecord, result: TrialResult) -> str | None:
         """Everything a finished trial says, in one write: its params (the family and Spark's
@@ -209,9 +216,46 @@ class Objective:
             run_keys.EVAL_SECONDS: result.eval_seconds,
             **result.summary,
         })  # fmt: skip
+        log_curves(self.tracker, record, self.cfg.sweep.metric)
         self.tracker.log_table(run_id, importance_table(result), "feature_importances.csv")
         if self.cfg.tracking.log_models == "all":
             return self.tracker.log_model(
                 run_id, result.pipeline(), self.data.example, self.data.spec
             )
         return None
+
+
+def trial_curves(
+    objective: Objective, result: TrialResult, chosen: str, features: str, validation: DataFrame
+) -> curves.Curves:
+    """A fit's validation curves (sweep.curves), the split's arrays collected once per encoding; a
+    problem drawing them is a warning, never the trial's failure."""
+    table, walks = family(chosen).PARAMS, family(chosen).CURVES
+    walked = curves.ranges(result.params, objective.space.branches[chosen], table, walks)
+    if not walked:
+        return {}
+    try:
+        with objective.lock:
+            if features not in objective.validation:
+                arrays = curves.validation_arrays(validation, FEATURES_COL, LABEL_COL)
+                objective.validation[features] = arrays
+        trees = curves.model_trees(result.fitted)
+        task = objective.data.spec.task
+        return curves.curves(trees, objective.validation[features], task, **walked)
+    except Exception as exc:  # noqa: BLE001
+        log.warning("No validation curves for this trial: %s", one_line(exc))
+        return {}
+
+
+def log_curves(tracker: Tracker, record: TrialRecord, metric: str) -> None:
+    """Each curve as stepped metrics, `<metric>_by_depth` with step = depth (the UI draws them),
+    and its best point (`best_depth`, `best_num_trees`)."""
+    series, best = {}, {}
+    for param, points in record.curves.items():
+        for name in dict.fromkeys(m for p in points.values() for m in p):
+            series[name + curves.SUFFIX[param]] = {v: p[name] for v, p in points.items()}
+        if (at := curves.best_point(points, metric)) is not None:
+            best[curves.BEST_AT[param]] = at
+    if series:
+        tracker.log_steps(record.run_id, series)
+        tracker.log(record.run_id, metrics=best)

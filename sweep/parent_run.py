@@ -18,7 +18,7 @@ from sweep.config import SweepConfig
 from sweep.data.prepare import PreparedData
 from sweep.data.spec import DatasetSpec
 from sweep.records import Registration
-from sweep.space import SearchSpace
+from sweep.search.space import SearchSpace
 from sweep.story import NOTE_TAG, parent_note, version_note
 from sweep.tasks import Evaluation
 from sweep.tracking.registry import Candidate, register
@@ -28,7 +28,7 @@ from sweep.tracking.uri import redact
 if TYPE_CHECKING:  # the runner imports this module
     from sweep.parity import Parity
     from sweep.records import SweepResult, TrialRecord
-    from sweep.warm_start import Prior
+    from sweep.search.warm_start import Prior
 
 log = logging.getLogger(__name__)
 

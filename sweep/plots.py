@@ -19,21 +19,22 @@ from sweep import models, tasks  # noqa: E402
 from sweep.config import ParamSpec  # noqa: E402
 from sweep.params import ENCODING, pinned  # noqa: E402
 from sweep.records import Confusion, TrialRecord  # noqa: E402
-from sweep.space import FAMILY, SearchSpace  # noqa: E402
+from sweep.search.space import FAMILY, SearchSpace  # noqa: E402
 
 TOP_FEATURES = 15
 
 
 def history(trials: Sequence[TrialRecord], metric: str) -> Figure:
-    """The metric of each finished trial, in the order they ran, and the best so far. Fits on
-    part of the training data (sweep.scheduler=halving) are grey dots, outside the best."""
-    ok = sorted((t for t in trials if t.status == "ok"), key=lambda t: t.number)
-    done = [t for t in ok if t.train_fraction == 1.0]
+    """The metric of each finished trial (at its best point, sweep.curves), in the order they
+    ran, and the best so far. Fits on part of the training data (sweep.scheduler=halving) are grey
+    dots, outside the best."""
+    ok = sorted((t.at_best(metric) for t in trials if t.status == "ok"), key=lambda t: t.number)
+    done = [t for t in ok if t.may_win]
     x = [t.number for t in done]
     y = [t.metrics[metric] for t in done]
     fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
     label = "trial"
-    if partial := [t for t in ok if t.train_fraction < 1.0]:
+    if partial := [t for t in ok if not t.may_win]:
         px, py = [t.number for t in partial], [t.metrics[metric] for t in partial]
         ax.scatter(px, py, s=12, color="tab:gray", alpha=0.6, label="on part of the data")
         label = "on all the training data"
@@ -49,8 +50,9 @@ def history(trials: Sequence[TrialRecord], metric: str) -> Figure:
 def parameters(trials: Sequence[TrialRecord], metric: str, space: SearchSpace) -> Figure:
     """One panel per searched parameter: its value in each finished trial (of its family)
     against the metric; under model=auto one more for the family, and `forest.max_depth`-style
-    titles. Pinned parameters (one value) get no panel, unless nothing else was searched."""
-    done = [t for t in trials if t.status == "ok"]
+    titles. Pinned parameters (one value) get no panel, unless nothing else was searched. Each
+    trial is drawn at its best point (sweep.curves: the depth that scored best)."""
+    done = [t.at_best(metric) for t in trials if t.status == "ok"]
     panels = [
         (f, n, spec)
         for f, entries in space.branches.items()

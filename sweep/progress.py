@@ -3,8 +3,8 @@
 best-so-far metric, which the MLflow UI draws as the search history.
 
 `Progress` is called once per finished trial (ok or failed) by the objective, from any thread.
-`Progress.bar` is what hyperopt's `fmin(show_progressbar=...)` accepts: a context manager factory
-`(initial, total)` yielding an object with `update(n)`; `sweep.parallel` uses it the same way.
+`Progress.bar` is a context manager factory `(initial, total)` yielding an object with
+`update(n)`, which the schedulers drive (hyperopt's `fmin(show_progressbar=...)` takes it too).
 """
 
 from __future__ import annotations
@@ -41,9 +41,7 @@ class Progress:
         """`earlier`: a resumed sweep's finished trials; `log_best(step, value)` records the
         best-so-far value after trial `step` (None: not recorded)."""
         self.metric, self.log_best = metric, log_best
-        self.best = tasks.best_value(
-            (r.metrics[metric] for r in earlier if r.train_fraction == 1.0), metric
-        )
+        self.best = tasks.best_value((self.value(r) for r in earlier if r.may_win), metric)
         self.failed = 0
         self.lock = threading.Lock()
 
@@ -51,8 +49,8 @@ class Progress:
         with self.lock:
             if record.status != "ok":
                 self.failed += 1
-            elif record.train_fraction == 1.0:  # halving: a fit on part of the data can't win
-                value = record.metrics[self.metric]
+            elif record.may_win:  # halving: a fit on part of the data can't win
+                value = self.value(record)
                 if tasks.better(self.metric, value, self.best):
                     self.best = value
             best = self.best
@@ -64,12 +62,16 @@ class Progress:
         between a trial's end and its step), logged now, in trial order."""
         best = None
         for record in sorted(earlier, key=lambda r: r.number):
-            if record.train_fraction == 1.0:
-                value = record.metrics[self.metric]
+            if record.may_win:
+                value = self.value(record)
                 if tasks.better(self.metric, value, best):
                     best = value
             if best is not None and record.number not in logged and self.log_best is not None:
                 self.log_best(record.number, best)
+
+    def value(self, record: TrialRecord) -> float:
+        """A trial's value: its best point's (with curves, perhaps a smaller depth's)."""
+        return record.at_best(self.metric).metrics[self.metric]
 
     def text(self, ending: str = "") -> str:
         return postfix(self.metric, self.best, self.failed, ending)

@@ -5,7 +5,7 @@ read these without importing what made them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 Confusion = dict[tuple[int, int], int]  # (true label, predicted label) → count
@@ -30,6 +30,40 @@ class TrialRecord:
     train_fraction: float = 1.0
     rung: int | None = None
     config: int | None = None
+    # sweep.curves (sweep.curves): the fitted model's validation metrics at every smaller value of
+    # a Spark param it holds, e.g. {"maxDepth": {12: {"accuracy": 0.91, ...}, ...}}
+    curves: dict[str, dict[int, dict[str, float]]] = field(default_factory=dict)
+
+    @property
+    def may_win(self) -> bool:
+        """Only a fit on the whole training split can be the winner (halving's lower rungs fit
+        on part of it)."""
+        return self.train_fraction == 1.0
+
+    def at_best(self, metric: str) -> TrialRecord:
+        """This trial as its best point: itself, or the point of its curves that scored better on
+        `metric` (its params changed to that point's: a model the winner's refit gives exactly)."""
+        from sweep import tasks  # records are plain data; tasks imports records
+
+        best, where = self.metrics.get(metric), None
+        for param, points in self.curves.items():
+            for value, metrics in sorted(points.items()):
+                if (
+                    metric in metrics
+                    and best is not None
+                    and tasks.better(metric, metrics[metric], best)
+                ):
+                    best, where = metrics[metric], (param, value, metrics)
+        if where is None:
+            return self
+        param, value, metrics = where
+        return replace(
+            self,
+            params={**self.params, param: value},
+            metrics=metrics,
+            name=f"{self.name} @ {param}={value}",
+            curves={},
+        )
 
 
 @dataclass(frozen=True)

@@ -98,7 +98,8 @@ def columns_table(spec: DatasetSpec) -> list[str]:
 def top_trials(trials: list[TrialRecord], metric: str, n: int = TOP) -> list[str]:
     """The n best finished trials as an aligned text table, best first."""
     done = sorted(
-        (t for t in trials if t.status == "ok" and t.train_fraction == 1.0),  # halving: on all
+        # each at its best point (sweep.curves); halving: only fits on all the training data
+        (t.at_best(metric) for t in trials if t.status == "ok" and t.may_win),
         key=lambda t: tasks.loss(metric, t.metrics[metric]),
     )[:n]
     mixed, names = table_columns(done)

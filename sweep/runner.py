@@ -1,5 +1,5 @@
-"""The sweep: prepared data ∘ parent run ∘ hyperopt fmin over child runs ∘ the winner's test
-metrics.
+"""The sweep: prepared data ∘ parent run ∘ the scheduler's search over child runs ∘ the winner
+(refitted at its best point) and its test metrics.
 
 `run_sweep` takes a live SparkSession and a connected Tracker, so tests can give it the suite's
 session and a temporary store; `sweep.__main__` builds both from config.
@@ -10,27 +10,23 @@ from __future__ import annotations
 import logging
 import signal
 import time
-from functools import partial
-from typing import Any
 
-import numpy as np
-from hyperopt import Trials, fmin, tpe
-from hyperopt.exceptions import AllTrialsFailed as HyperoptAllTrialsFailed
 from pyspark.sql import DataFrame, SparkSession
 
-from sweep import halving_resume, halving_search, parent_run, run_keys, tasks, warm_start
+from sweep import parent_run, run_keys, tasks
 from sweep.config import SweepConfig
 from sweep.config_checks import for_task
 from sweep.data.prepare import PreparedData, prepared
 from sweep.errors import AllTrialsFailed, Interrupted, TooManyFailures
 from sweep.interrupts import StopRequest
-from sweep.objective import Objective, stalled
-from sweep.parallel import fmin_threads
+from sweep.objective import Objective
 from sweep.parity import logged_parity
 from sweep.progress import Progress
-from sweep.records import SweepResult, TrialRecord
-from sweep.resume import History, load_history
-from sweep.space import SearchSpace
+from sweep.records import SweepResult, TrialRecord, params_line
+from sweep.schedulers import Scheduler, scheduler
+from sweep.search import warm_start
+from sweep.search.resume import History
+from sweep.search.space import SearchSpace
 from sweep.story import best_so_far_key
 from sweep.tracking import history as tracking_history
 from sweep.tracking.runs import Tracker
@@ -65,7 +61,8 @@ def run_sweep(
         cfg = for_data(cfg, data)
         if cfg.sweep.warm_start and prior is None:  # a table's label decided the metric
             prior = warm_start.find_prior(tracker, cfg)
-        history = _load_history(tracker, cfg, data.sha256) if cfg.sweep.resume else None
+        schedule = scheduler(cfg.sweep.scheduler)
+        history = schedule.load_history(tracker, cfg, data.sha256) if cfg.sweep.resume else None
         resume_id = history.parent_run_id if history else None
         if history:  # a sweep resumed by id goes on in its parent's experiment
             tracker.experiment_id = history.experiment_id
@@ -78,10 +75,7 @@ def run_sweep(
             earlier = history.finished if history else []
             progress = _progress(cfg, tracker, parent_id, earlier)
             objective = Objective(cfg, data, tracker, parent_id, stop, first, on_trial=progress)
-            trials = history.trials if history else Trials()
-            if prior:  # its trials first, then a resumed sweep's own
-                trials = warm_start.seeded_trials(prior, earlier, cfg)
-            end_reason = _search(cfg, objective, trials, earlier, progress, history)
+            end_reason = _search(cfg, schedule, objective, history, prior, progress)
             best, result = _winner(cfg, data, objective, earlier)
             test = evaluate(result.fitted, data.in_encoding(best.features).test, data.spec, True)
             test_metrics = test.metrics
@@ -144,81 +138,22 @@ def _progress(
     return progress
 
 
-def _load_history(tracker: Tracker, cfg: SweepConfig, sha256: str | None) -> History:
-    if cfg.sweep.scheduler == "halving":
-        return halving_resume.load_history(tracker, cfg, sha256)
-    return load_history(tracker, cfg, sha256)
-
-
 def _search(
     cfg: SweepConfig,
+    schedule: Scheduler,
     objective: Objective,
-    trials: Trials,
-    earlier: list[TrialRecord],
-    progress: Progress | None = None,
-    history: History | None = None,
+    history: History | None,
+    prior: warm_start.Prior | None,
+    progress: Progress | None,
 ) -> str:
-    """Run TPE over child runs until a budget ends it; returns why it ended.
+    """The scheduler's search until a budget ends it; returns why it ended.
 
     Raises TooManyFailures past sweep.max_failures, AllTrialsFailed when nothing finished, and
     Interrupted (a KeyboardInterrupt: the runs end KILLED) on SIGINT or SIGTERM.
     """
-    s = cfg.sweep
-    early_stop = None
-    if s.early_stop_rounds:
-
-        def early_stop(trials: Trials, *_: Any) -> tuple[bool, list]:
-            losses = [
-                t["result"]["loss"]
-                for t in trials.trials
-                if t["result"]["status"] == "ok" and not warm_start.is_prior(t)
-            ]
-            return stalled(losses, s.early_stop_rounds), []
-
-    done_before = len(trials.trials)
-    # max_evals counts every finished earlier trial, also those a forced resume's new space
-    # leaves out of TPE's history (`trials` holds only the ones inside it), and no prior trial
-    # of a warm start (in `trials` too).
-    budget = done_before + max(0, s.max_evals - len(earlier))
-    algo = partial(tpe.suggest, n_startup_jobs=s.n_startup_jobs)
-    # A resumed sweep draws from a different stream, or it would repeat its first trials.
-    rstate = np.random.default_rng([s.seed, done_before] if done_before else s.seed)
-    bar = progress.bar if progress and s.progress_bar else None
-    if bar:
-        bar = warm_start.own_progress(bar, warm_start.prior_count(trials))
-    reason = None
+    earlier = history.finished if history else []
     try:
-        if s.scheduler == "halving":  # its own ask/tell loop over rungs, not fmin
-            state = history.state if isinstance(history, halving_resume.HalvingHistory) else None
-            reason = halving_search.search(cfg, objective, state, progress)
-        elif s.parallelism > 1:
-            fmin_threads(
-                objective,
-                objective.space.hyperopt(),
-                algo,
-                trials,
-                max_evals=budget,
-                parallelism=s.parallelism,
-                rstate=rstate,
-                spark=objective.data.train.sparkSession.sparkContext,
-                timeout=s.timeout_s,
-                early_stop=early_stop,
-                progress=bar,
-            )
-        else:
-            fmin(
-                objective,
-                objective.space.hyperopt(),
-                algo=algo,
-                max_evals=budget,
-                trials=trials,
-                rstate=rstate,
-                timeout=s.timeout_s,
-                early_stop_fn=early_stop,
-                show_progressbar=bar or s.progress_bar,
-            )
-    except HyperoptAllTrialsFailed:
-        pass  # raised by fmin's final argmin; ours below says which trial failed and why
+        reason = schedule.search(cfg, objective, history, prior, progress)
     except KeyboardInterrupt as exc:
         finished = len(earlier) + sum(r.status == "ok" for r in objective.records)
         objective.tracker.log_while_failing(
@@ -235,7 +170,7 @@ def _search(
             objective.parent_id, tags={run_keys.END_REASON: "failures"}
         )
         raise
-    if objective.best is None and not [r for r in earlier if r.train_fraction == 1.0]:
+    if objective.best is None and not [r for r in earlier if r.may_win]:
         first = objective.records[0].error if objective.records else "no trial ran"
         objective.tracker.log_while_failing(
             objective.parent_id, tags={run_keys.END_REASON: "failures"}
@@ -245,39 +180,37 @@ def _search(
             where="sweep",
             fix="See the error.txt artifact of a failed trial",
         )
-    if reason is not None:
-        return reason
-    if len(trials.trials) >= budget:
-        return "max_evals"
-    return "early_stop" if early_stop and early_stop(trials)[0] else "timeout"
+    return reason
 
 
 def _winner(
     cfg: SweepConfig, data: PreparedData, objective: Objective, earlier: list[TrialRecord]
 ) -> tuple[TrialRecord, TrialResult]:
-    """The best trial over this run and the resumed history; an earlier winner is refitted
-    (same params, same split, same seed) to have its tree in memory."""
+    """The best point over this run and the resumed history, each trial at its best point
+    (`TrialRecord.at_best`: with curves, perhaps a smaller depth than it fitted). A winner not
+    in memory as it is (an earlier trial's, or a curve's point) is refitted with exactly its
+    params, on the same split with the same seed: a real Spark model of that depth."""
     metric = cfg.sweep.metric
-    full = [r for r in earlier if r.train_fraction == 1.0]  # halving: only these can win
-    old = tasks.best_of(full, metric, lambda r: r.metrics[metric])
-    if old is None or (
-        objective.best
-        and tasks.at_least_as_good(metric, objective.best[0].metrics[metric], old.metrics[metric])
-    ):
+    mine = [objective.best[0]] if objective.best else []
+    candidates = [r.at_best(metric) for r in [*mine, *earlier] if r.may_win]  # ties: this run's
+    best = tasks.best_of(candidates, metric, lambda r: r.metrics[metric])
+    if objective.best and best.params == objective.best[1].params and best.run_id == mine[0].run_id:
         return objective.best
-    logged, own = old.metrics[metric], data.in_encoding(old.features)
+    own = data.in_encoding(best.features)
     result = refit(
         own.train,
         own.validation,
-        old.params,
+        best.params,
         cfg.model,
         metric,
-        logged,
-        family_name=old.family,
-        features=old.features,
+        best.metrics[metric],
+        family_name=best.family,
+        features=best.features,
         spec=data.spec,
     )
-    return old, result
+    log.info("The winner, trial %d at %s, refitted", best.number, params_line(best))
+    best.metrics = {**best.metrics, **result.metrics}
+    return best, result
 
 
 def _log_best_model(

@@ -26,7 +26,7 @@ from sweep.data.prepare import prepared
 from sweep.errors import SweepError
 from sweep.models import family
 from sweep.records import Registration
-from sweep.space import from_logged
+from sweep.search.space import from_logged
 from sweep.spark import spark_session
 from sweep.tracking import history
 from sweep.tracking.registry import Candidate, register

@@ -142,7 +142,8 @@ def version_note(s: SweepResult) -> str:
 def top_table(trials: list[TrialRecord], metric: str, n: int = TOP) -> list[str]:
     """The n best finished trials as a Markdown table, best first."""
     done = sorted(
-        (t for t in trials if t.status == "ok" and t.train_fraction == 1.0),  # halving: on all
+        # each at its best point (sweep.curves); halving: only fits on all the training data
+        (t.at_best(metric) for t in trials if t.status == "ok" and t.may_win),
         key=lambda t: tasks.loss(metric, t.metrics[metric]),
     )[:n]
     if not done:

@@ -17,12 +17,12 @@ from pyspark.sql import functions as F
 
 from sweep.config_checks import load_config
 from sweep.errors import ConfigError, Interrupted
-from sweep.fidelity import rung_samples
-from sweep.halving_resume import load_history
-from sweep.halving_search import HalvingState, tpe_history
 from sweep.interrupts import StopRequest
 from sweep.runner import run_sweep
-from sweep.space import SearchSpace
+from sweep.schedulers.halving.resume import load_history
+from sweep.schedulers.halving.samples import rung_samples
+from sweep.schedulers.halving.search import HalvingState, tpe_history
+from sweep.search.space import SearchSpace
 from sweep.tracking.runs import Tracker
 from tests.conftest import CONF_DIR, QUICK
 from tests.helpers import children

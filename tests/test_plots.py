@@ -9,7 +9,7 @@ from sweep.config import ParamSpec
 from sweep.data.covtype import CLASS_NAMES
 from sweep.records import TrialRecord
 from sweep.report import top_trials
-from sweep.space import SearchSpace
+from sweep.search.space import SearchSpace
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PLOTS = {"history.png", "parameters.png", "confusion_matrix.png", "feature_importances.png"}

@@ -17,8 +17,8 @@ from sweep.data import covtype
 from sweep.errors import ConfigError
 from sweep.models import dtree, tables
 from sweep.runner import run_sweep
+from sweep.search.space import SearchSpace, to_spark_params
 from sweep.select import select
-from sweep.space import SearchSpace, to_spark_params
 from sweep.tracking.runs import Tracker
 from tests.conftest import SMOKE
 from tests.test_parquet_cache import covtype_file

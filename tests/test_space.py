@@ -8,7 +8,7 @@ from sweep.config import ParamSpec
 from sweep.errors import ConfigError
 from sweep.models import dtree, tables
 from sweep.params import pinned, validate_search
-from sweep.space import SearchSpace, to_spark_params
+from sweep.search.space import SearchSpace, to_spark_params
 
 DTREE = {
     "max_depth": ParamSpec("int", 4, 30),

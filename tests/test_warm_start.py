@@ -16,13 +16,14 @@ from hyperopt import Trials, fmin, rand, space_eval, tpe
 from hyperopt.base import Domain
 from mlflow.tracking import MlflowClient
 
-from sweep import run_keys, warm_start
+from sweep import run_keys
 from sweep.errors import ConfigError
 from sweep.models import family
 from sweep.records import TrialRecord
-from sweep.resume import record_of
 from sweep.runner import run_sweep
-from sweep.space import SearchSpace, to_spark_params
+from sweep.search import warm_start
+from sweep.search.resume import record_of
+from sweep.search.space import SearchSpace, to_spark_params
 from sweep.tracking.runs import Tracker
 from tests.conftest import QUICK
 from tests.helpers import children

@@ -4,7 +4,8 @@
 - `PARAMS`: its searchable parameters (config name → `SparkParam`: Spark name, kind, range);
 - `estimator(params, fixed, features, label, task, weight)`: the Spark estimator of the task
   (classifier or regressor) for a sampled point plus the fixed settings;
-- `describe(fitted)`: what a trial logs about the fitted model, as metrics.
+- `describe(fitted)`: what a trial logs about the fitted model, as metrics;
+- `CURVES`: the Spark params `sweep.curves` walks on a fitted model (a depth cut, a tree prefix).
 
 Families are found here by module name, so a new one is a module plus its `conf/model/<name>.yaml`
 and `conf/search/<name>.yaml`; nothing else in the package names a family.

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 NAME = "dtree"
 ESTIMATOR = "DecisionTreeClassifier"
+CURVES = ("maxDepth",)  # what sweep.curves walks: a fitted tree cut at every smaller depth
 PARAMS: dict[str, SparkParam] = {
     "max_depth": SparkParam("maxDepth", "int", 0, 30),
     "max_bins": SparkParam("maxBins", "int", 2),

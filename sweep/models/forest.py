@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 NAME = "forest"
 ESTIMATOR = "RandomForestClassifier"
+CURVES = ("maxDepth", "numTrees")  # sweep.curves: every tree cut; the first t trees
 PARAMS: dict[str, SparkParam] = {
     "num_trees": SparkParam("numTrees", "int", 1),
     **dtree.PARAMS,

@@ -5,7 +5,8 @@ this package with:
 - `METRICS`: what every trial reports on the validation split (and the winner on the test split);
 - `IMPURITIES`: the impurities its trees accept (`search.impurity`);
 - `ESTIMATORS`: model family → the Spark estimator class that fits it;
-- `evaluate(model, data, spec, details=False)`: an `Evaluation` of a fitted model on a split.
+- `evaluate(model, data, spec, details=False)`: an `Evaluation` of a fitted model on a split;
+- `metrics_of_arrays(label, prediction, p_true)`: the same metrics from NumPy arrays (curves).
 
 Whether a metric is better higher or lower is said here once (`LOWER_IS_BETTER`); TPE's loss, the
 best-so-far value, early stop, halving promotion, the winner and the registry's `if_better` all ask

@@ -52,6 +52,20 @@ def evaluate(model: Any, data: DataFrame, spec: DatasetSpec, details: bool = Fal
     return Evaluation(metrics, confusion=matrix if details else None)
 
 
+def metrics_of_arrays(label: Any, prediction: Any, p_true: Any) -> dict[str, float]:
+    """`evaluate`'s metrics but the binary ones, from NumPy arrays (`sweep.curves`): the labels,
+    the predicted labels, and each row's probability of its true label."""
+    import numpy as np
+
+    pairs, counts = np.unique(
+        np.stack([label, prediction]).astype(np.int64), axis=1, return_counts=True
+    )
+    matrix = {(int(t), int(p)): int(n) for (t, p), n in zip(pairs.T, counts, strict=True)}
+    metrics = metrics_from_confusion(matrix)
+    metrics["logLoss"] = float(np.mean(-np.log(np.maximum(p_true, EPSILON))))
+    return metrics
+
+
 def binary_metrics(scored: DataFrame) -> dict[str, float]:
     from pyspark.ml.evaluation import BinaryClassificationEvaluator
 

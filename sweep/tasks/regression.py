@@ -44,6 +44,20 @@ def evaluate(model: Any, data: DataFrame, spec: DatasetSpec, details: bool = Fal
     return Evaluation(metrics, pairs=pairs)
 
 
+def metrics_of_arrays(label: Any, prediction: Any, _: Any = None) -> dict[str, float]:
+    """`evaluate`'s metrics from NumPy arrays of the labels and the predictions (`sweep.curves`)."""
+    import numpy as np
+
+    error = prediction - label
+    return metrics_from_sums(
+        len(label),
+        float(np.sum(error * error)),
+        float(np.sum(np.abs(error))),
+        float(np.sum(label)),
+        float(np.sum(label * label)),
+    )
+
+
 def metrics_from_sums(n: int, sse: float, sae: float, sy: float, syy: float) -> dict[str, float]:
     """rmse, mae and r2 from the sums of one pass (r2 is NaN for a constant label)."""
     if not n:

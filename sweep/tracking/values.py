@@ -43,6 +43,16 @@ class ValueWriter:
             tags=[RunTag(k, str(v)) for k, v in tags.items()],
         )
 
+    def log_steps(self, run_id: str, series: Mapping[str, Mapping[int, float]]) -> None:
+        """Stepped metrics (a validation curve: key → step → value), in batches of MLflow's
+        limit of 1000 values a call."""
+        now = _now_ms()
+        values = [
+            Metric(k, float(v), now, int(step)) for k, s in series.items() for step, v in s.items()
+        ]
+        for start in range(0, len(values), 1000):
+            self.client.log_batch(run_id, metrics=values[start : start + 1000])
+
     def log_inputs(self, run_id: str, inputs: list[DataInput]) -> None:
         """The data a run used, as MLflow dataset inputs (one call for all of them)."""
         self.client.log_inputs(

@@ -28,6 +28,7 @@ format for other languages.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -193,10 +194,10 @@ class Scorer:
         self._depths = [_depth(trees.left, trees.right, int(r)) for r in trees.roots]
         # Spark divides each class count by the counts' sum, summed left to right (cumsum is
         # sequential; numpy's sum is pairwise and can differ in the last bit).
-        self._leaf_proba = _normalise(trees.counts)
+        self.node_proba = normalise(trees.counts)
         # A tree's prediction is the first largest count (Spark's raw2prediction on the counts);
         # a regression tree's is its node's value.
-        self._leaf_label = (
+        self.node_value = (
             trees.values if trees.kind in REGRESSORS else trees.counts.argmax(axis=1).astype(float)
         )
         self._py = (  # plain lists: indexing them is ~10x faster than indexing arrays
@@ -206,22 +207,32 @@ class Scorer:
 
     def leaves(self, x: np.ndarray) -> np.ndarray:
         """(T, n) the leaf each row reaches in each tree; `x` is (n, features) float64."""
+        out = np.empty((len(self.trees.roots), len(x)), dtype=np.int64)
+        for t in range(len(self.trees.roots)):
+            for node in self._steps(x, t):
+                out[t] = node
+        return out
+
+    def path(self, x: np.ndarray, tree: int = 0) -> np.ndarray:
+        """(depth + 1, n) the node each row is at after 0, 1, ... depth steps down tree `tree`
+        (a row stays on the leaf it reached): row d is where the tree cut at depth d ends."""
+        return np.stack(list(self._steps(x, tree)))
+
+    def _steps(self, x: np.ndarray, tree: int) -> Iterator[np.ndarray]:
         rows = np.arange(len(x))
         flat, width = x.ravel(), x.shape[1]
-        out = np.empty((len(self.trees.roots), len(x)), dtype=np.int64)
-        for t, root in enumerate(self.trees.roots):
-            node = np.full(len(x), root, dtype=np.int64)
-            for _ in range(self._depths[t]):
-                value = flat[rows * width + self._feature[node]]
-                go_left = value <= self._threshold[node]
-                categorical = self._categorical[node]
-                if categorical.any():
-                    go_left[categorical] = self._categorical_left(
-                        self.trees.category_set[node[categorical]], value[categorical]
-                    )
-                node = np.where(go_left, self._left[node], self._right[node])
-            out[t] = node
-        return out
+        node = np.full(len(x), self.trees.roots[tree], dtype=np.int64)
+        yield node
+        for _ in range(self._depths[tree]):
+            value = flat[rows * width + self._feature[node]]
+            go_left = value <= self._threshold[node]
+            categorical = self._categorical[node]
+            if categorical.any():
+                go_left[categorical] = self._categorical_left(
+                    self.trees.category_set[node[categorical]], value[categorical]
+                )
+            node = np.where(go_left, self._left[node], self._right[node])
+            yield node
 
     def _categorical_left(self, sets: np.ndarray, value: np.ndarray) -> np.ndarray:
         t = self.trees
@@ -252,16 +263,16 @@ class Scorer:
 
     def votes(self, x: np.ndarray) -> np.ndarray:
         """(n, classes) the sum of the trees' leaf probabilities, added in tree order."""
-        return _tree_sum(self._leaf_proba, self._leaf_table(x))
+        return _tree_sum(self.node_proba, self._leaf_table(x))
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """(n,) float64, as Spark's `prediction` column: class indices, or a regressor's values."""
         leaves = self._leaf_table(x)
         if self.trees.kind in (TREE, TREE_REGRESSOR):
-            return self._leaf_label[leaves[0]]
+            return self.node_value[leaves[0]]
         if self.trees.kind == FOREST_REGRESSOR:
             return _tree_sum(self.trees.values, leaves) / len(leaves)
-        return _tree_sum(self._leaf_proba, leaves).argmax(axis=1).astype(np.float64)
+        return _tree_sum(self.node_proba, leaves).argmax(axis=1).astype(np.float64)
 
     def predict_proba(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(labels (n,), probabilities (n, num_classes)) as Spark's `prediction` and
@@ -270,9 +281,9 @@ class Scorer:
             raise ValueError("a regressor has no class probabilities")
         leaves = self._leaf_table(x)
         if self.trees.kind == TREE:
-            return self._leaf_label[leaves[0]], self._leaf_proba[leaves[0]]
-        votes = _tree_sum(self._leaf_proba, leaves)
-        return votes.argmax(axis=1).astype(np.float64), _normalise(votes)
+            return self.node_value[leaves[0]], self.node_proba[leaves[0]]
+        votes = _tree_sum(self.node_proba, leaves)
+        return votes.argmax(axis=1).astype(np.float64), normalise(votes)
 
 
 def _tree_sum(per_node: np.ndarray, leaves: np.ndarray) -> np.ndarray:
@@ -283,7 +294,7 @@ def _tree_sum(per_node: np.ndarray, leaves: np.ndarray) -> np.ndarray:
     return total
 
 
-def _normalise(counts: np.ndarray) -> np.ndarray:
+def normalise(counts: np.ndarray) -> np.ndarray:
     """Each row over its sum, the sum taken left to right as Spark does (numpy's `sum` is
     pairwise and can differ in the last bit; `cumsum` is sequential). A zero row stays zero."""
     totals = np.cumsum(counts, axis=1)[:, -1:]

@@ -4,12 +4,9 @@ import math
 
 import pytest
 from hydra.errors import ConfigCompositionException
-from hyperopt import Trials, base, tpe
 
-from sweep import halving
 from sweep.errors import ConfigError
-from sweep.halving_search import tpe_trials
-from sweep.space import SearchSpace
+from sweep.schedulers.halving import schedule as halving
 from sweep.time_plot import best_so_far, best_vs_time
 
 
@@ -131,30 +128,6 @@ def test_a_fractional_eta_fails_at_composition(compose_cfg):
 def test_fidelity_values_are_not_checked_without_the_scheduler(compose_cfg):
     cfg = compose_cfg("+experiment=smoke", "sweep.fidelity.eta=1")
     assert cfg.sweep.scheduler == "none"
-
-
-def test_tpe_history_of_one_rung_is_what_tpe_reads(compose_cfg):
-    """The rebuilt Trials is a history TPE models from: past n_startup_jobs it proposes points
-    near the best ones, not at random."""
-    cfg = compose_cfg("+experiment=smoke")
-    space = SearchSpace.of(cfg).hyperopt()
-    domain = base.Domain(lambda _: {"status": "ok", "loss": 0.0}, space)
-    points = {
-        c: {"max_depth": [float(2 + c % 7)], "max_bins": [float(8 + c)], "impurity": [c % 2]}
-        for c in range(12)
-    }
-    # The loss favours deep trees: TPE must move towards max_depth 8.
-    losses = {c: -(points[c]["max_depth"][0] / 10) for c in points}
-    history = tpe_trials(points, losses)
-    assert isinstance(history, Trials) and len(history.trials) == 12
-    assert sorted(history.losses()) == sorted(losses.values())
-    depths = [
-        tpe.suggest([100 + i], domain, history, seed, n_startup_jobs=8)[0]["misc"]["vals"][
-            "max_depth"
-        ][0]
-        for i, seed in enumerate(range(20))
-    ]
-    assert sum(d >= 6 for d in depths) >= 14  # random over 2..8 would give about 8 of 20
 
 
 def test_best_so_far_counts_only_fits_on_the_whole_training_split():

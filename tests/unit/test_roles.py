@@ -2,7 +2,7 @@
 
 import pytest
 
-from sweep.config import dataset_name
+from sweep.data.names import dataset_name
 from sweep.data.roles import ColumnStats, ordered_classes, role_of, task_of, task_problem
 
 

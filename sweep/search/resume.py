@@ -1,7 +1,8 @@
 """Resume a sweep from MLflow, the single source of truth: no second database to keep in sync.
 
-The parent run's FINISHED children are the history: their Spark params and validation metric
-become hyperopt trials again, so TPE goes on where it stopped and only the missing trials run.
+The parent run's FINISHED children are the history: their Spark params, validation metric and
+validation curves (the stepped `<metric>_by_depth`, `sweep.curves`) become TPE's observations again
+(`sweep.search.observations`), so TPE goes on where it stopped and only the missing trials run.
 Children that a crash left RUNNING are ended FAILED, with a tag saying so, and do not count.
 """
 
@@ -11,14 +12,12 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from hyperopt import JOB_STATE_DONE, STATUS_OK, Trials
-
-from sweep import run_keys, tasks
+from sweep import curves, run_keys, tasks
 from sweep.config import SweepConfig
 from sweep.errors import ConfigError
 from sweep.models import family
 from sweep.records import TrialRecord
-from sweep.space import SEARCHED, SearchSpace, from_logged
+from sweep.search.space import SEARCHED, SearchSpace, from_logged
 from sweep.tracking import history
 from sweep.tracking.runs import Tracker
 
@@ -34,7 +33,6 @@ class History:
     experiment_id: str  # the parent's: a resumed sweep's new children go there
     finished: list[TrialRecord]
     next_number: int  # trial numbers continue after every earlier child, failed ones included
-    trials: Trials
 
 
 def load_history(tracker: Tracker, cfg: SweepConfig, sha256: str | None) -> History:
@@ -52,12 +50,32 @@ def load_history(tracker: Tracker, cfg: SweepConfig, sha256: str | None) -> Hist
                 "left RUNNING by an interrupted sweep; ended FAILED on resume",
             )
         elif status == "FINISHED" and cfg.sweep.metric in child.data.metrics:
-            finished.append(record_of(child, cfg.model.family, features))
+            record = record_of(child, cfg.model.family, features)
+            record.curves = curves_of(tracker, child, cfg.sweep.metric)
+            finished.append(record)
     log.info("Resuming sweep %s: %d finished trials", parent.info.run_id, len(finished))
-    trials = hyperopt_trials(finished, cfg)
-    return History(
-        parent.info.run_id, parent.info.experiment_id, finished, max(numbers) + 1, trials
-    )
+    outside = sum(not inside(r, SearchSpace.of(cfg)) for r in finished)
+    if outside:
+        log.warning(
+            "%d finished trials lie outside the current search space; TPE ignores them", outside
+        )
+    return History(parent.info.run_id, parent.info.experiment_id, finished, max(numbers) + 1)
+
+
+def inside(record: TrialRecord, space: SearchSpace) -> bool:
+    """Whether a finished trial is a point of `space` (its family, encoding and values)."""
+    table = family(record.family).PARAMS
+    return space.vals(record.family, record.params, table, record.features) is not None
+
+
+def curves_of(tracker: Tracker, child: Run, metric: str) -> curves.Curves:
+    """A child's validation curves of `metric`, from its stepped metrics (none logged: none)."""
+    found: curves.Curves = {}
+    for param, suffix in curves.SUFFIX.items():
+        if metric + suffix in child.data.metrics:
+            steps = tracker.client.get_metric_history(child.info.run_id, metric + suffix)
+            found[param] = {int(m.step): {metric: m.value} for m in steps}
+    return found
 
 
 def check_compatible(parent: Run, cfg: SweepConfig, sha256: str | None) -> None:
@@ -130,48 +148,3 @@ def record_of(child: Run, sweep_family: str, sweep_features: str = "onehot") -> 
         family=fitted,
         features=features,
     )
-
-
-def hyperopt_trials(records: list[TrialRecord], cfg: SweepConfig) -> Trials:
-    """A Trials object holding the finished trials, as if this process had run them: every doc
-    names every label of the space, those of a branch the trial did not take with no value."""
-    trials = Trials()
-    space = SearchSpace.of(cfg)
-    usable = [
-        (r, v)
-        for r in records
-        if r.family in space.branches
-        and (v := space.vals(r.family, r.params, family(r.family).PARAMS, r.features)) is not None
-    ]
-    if len(usable) < len(records):
-        log.warning(
-            "%d finished trials lie outside the current search space; TPE ignores them",
-            len(records) - len(usable),
-        )
-    if not usable:
-        return trials
-    labels = space.labels()
-    tids = trials.new_trial_ids(len(usable))  # reserved first, or ids repeat
-    docs = trials.new_trial_docs(
-        tids,
-        [None] * len(usable),
-        [
-            {"status": STATUS_OK, "loss": tasks.loss(cfg.sweep.metric, r.metrics[cfg.sweep.metric])}
-            for r, _ in usable
-        ],
-        [
-            {
-                "tid": tid,
-                "cmd": ("domain_attachment", "FMinIter_Domain"),
-                "workdir": None,
-                "idxs": {k: [tid] if k in v else [] for k in labels},
-                "vals": {k: [v[k]] if k in v else [] for k in labels},
-            }
-            for tid, (_, v) in zip(tids, usable, strict=True)
-        ],
-    )
-    for doc in docs:
-        doc["state"] = JOB_STATE_DONE
-    trials.insert_trial_docs(docs)
-    trials.refresh()
-    return trials

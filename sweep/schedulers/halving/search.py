@@ -3,11 +3,11 @@
 asked, then the survivors fitted rung by rung (up to `sweep.parallelism` at once), and the budgets
 (max_evals, timeout_s, early_stop_rounds) applied.
 
-`fmin` cannot do this: it asks for one point and learns that point's one loss. Here TPE's history
-is a `Trials` rebuilt before each ask from every configuration so far, ranked by the highest rung
-it reached and its score there (`sweep.halving.ranked_losses`), so that scores are only compared
-on one fraction of the data. The schedule itself (rungs, brackets, promotions) is
-sweep.halving's, pure.
+TPE's history is rebuilt before each ask from every configuration so far (and every point of its
+curves, `sweep.curves`), ranked by the highest rung it reached and its score there
+(`schedule.ranked_losses`), so that scores are only compared on one fraction of the data. A
+configuration's score on a rung is its best point (its best depth, with curves). The schedule
+itself (rungs, brackets, promotions) is `schedule`'s, pure.
 """
 
 from __future__ import annotations
@@ -22,15 +22,19 @@ from functools import partial
 from typing import Any
 
 import numpy as np
-from hyperopt import JOB_STATE_DONE, STATUS_OK, Trials, base, space_eval, tpe
+from hyperopt import STATUS_OK, Trials, base, space_eval, tpe
 
-from sweep import halving, run_keys, tasks, time_plot
+from sweep import run_keys, tasks, time_plot
 from sweep.config import SweepConfig
-from sweep.fidelity import rung_samples
 from sweep.objective import Fidelity, Objective, stalled
 from sweep.parallel import run_calls
 from sweep.progress import Progress
 from sweep.records import TrialRecord
+from sweep.schedulers.halving import schedule
+from sweep.schedulers.halving.samples import rung_samples
+from sweep.search import observations
+from sweep.search.observations import Observation
+from sweep.search.space import SearchSpace
 
 log = logging.getLogger(__name__)
 Vals = dict[str, list[Any]]  # hyperopt's stored values of a point: label → [value] or []
@@ -39,7 +43,7 @@ Vals = dict[str, list[Any]]  # hyperopt's stored values of a point: label → [v
 @dataclass
 class HalvingState:
     """What the schedule knows: each configuration's point, and the finished fits. Built empty,
-    or from the children of a resumed sweep (sweep.halving_resume)."""
+    or from the children of a resumed sweep (`resume`)."""
 
     points: dict[int, Vals] = field(default_factory=dict)  # configuration → its TPE point
     results: dict[tuple[int, int], TrialRecord] = field(default_factory=dict)  # (config, rung)
@@ -64,10 +68,10 @@ def search(
 ) -> str:
     """Run the brackets until a budget ends them; returns why: max_evals, timeout, early_stop."""
     s, state = cfg.sweep, state or HalvingState()
-    fractions = halving.rung_fractions(s.fidelity.min_fraction, s.fidelity.eta)
+    fractions = schedule.rung_fractions(s.fidelity.min_fraction, s.fidelity.eta)
     objective.tracker.log(objective.parent_id, params=parent_params(cfg))
     loop = _Loop(cfg, objective, state, fractions)
-    total = halving.total_fits(s.max_evals, len(fractions), s.fidelity.eta)
+    total = schedule.total_fits(s.max_evals, len(fractions), s.fidelity.eta)
     bar = progress.bar if progress and s.progress_bar else None
     try:
         with (
@@ -96,7 +100,7 @@ class _Loop:
         s = cfg.sweep
         self.cfg, self.objective, self.state, self.fractions = cfg, objective, state, fractions
         self.eta, self.metric = s.fidelity.eta, s.metric
-        self.size = halving.bracket_size(len(fractions), self.eta)
+        self.size = schedule.bracket_size(len(fractions), self.eta)
         self.space = objective.space.hyperopt()
         self.domain = base.Domain(lambda _: {"status": STATUS_OK, "loss": 0.0}, self.space)
         self.algo = partial(tpe.suggest, n_startup_jobs=s.n_startup_jobs)
@@ -119,8 +123,8 @@ class _Loop:
         timeout = self.cfg.sweep.timeout_s  # counted from here: the samples are prepared
         self.started = time.monotonic()
         self.deadline = None if timeout is None else self.started + timeout
-        for bracket in range(halving.brackets(self.cfg.sweep.max_evals, self.size)):
-            configs = halving.bracket_configs(bracket, self.size, self.cfg.sweep.max_evals)
+        for bracket in range(schedule.brackets(self.cfg.sweep.max_evals, self.size)):
+            configs = schedule.bracket_configs(bracket, self.size, self.cfg.sweep.max_evals)
             if self.expired() or not self.bracket(list(configs)):
                 self.finish_at_full_data()
                 return "timeout"
@@ -133,7 +137,7 @@ class _Loop:
         """Ask and fit the bracket's first rung, then fit the survivors rung by rung; False if
         the time ran out before the bracket's last rung."""
         alive = list(configs)
-        first = halving.start_rung(len(configs), self.size, self.eta)
+        first = schedule.start_rung(len(configs), self.size, self.eta)
         for rung in range(first, len(self.fractions)):
             todo = [c for c in alive if (c, rung) not in self.state.results]
             todo = [c for c in todo if (c, rung) not in self.state.attempted]
@@ -145,11 +149,11 @@ class _Loop:
                     return False
                 self.fit(todo, rung)
             scores = {
-                c: tasks.score(self.metric, self.state.results[(c, rung)].metrics[self.metric])
+                c: score(self.state.results[(c, rung)], self.metric)
                 for c in alive
                 if (c, rung) in self.state.results
             }
-            alive = halving.promote(scores, self.eta)
+            alive = schedule.promote(scores, self.eta)
         return True
 
     def ask_and_fit(self, configs: list[int], rung: int) -> bool:
@@ -168,7 +172,7 @@ class _Loop:
         """TPE's points for these configurations, asked one by one from the same history."""
         if not configs:
             return
-        history = tpe_history(self.state, self.metric)
+        history = tpe_history(self.state, self.metric, self.objective.space)
         for config in configs:
             docs = self.algo([config], self.domain, history, self.rstate.integers(2**31 - 1))
             self.state.points[config] = {k: list(v) for k, v in docs[0]["misc"]["vals"].items()}
@@ -186,11 +190,8 @@ class _Loop:
 
     def fit_one(self, point: dict[str, Any], fidelity: Fidelity) -> None:
         """One fit through the objective (its child run); its record joins the state."""
-        self.objective(point, fidelity)
+        record = self.objective(point, fidelity)
         key = (fidelity.config, fidelity.rung)
-        record = next(
-            r for r in reversed(self.objective.records) if (r.config, r.rung) == key
-        )  # this thread's: a (configuration, rung) is fitted once per process
         with self.lock:
             if record.status == "ok":
                 self.state.results[key] = record
@@ -206,14 +207,29 @@ class _Loop:
             self.fit([best], top)
 
 
-def tpe_history(state: HalvingState, metric: str) -> Trials:
-    """Every configuration with a finished fit as TPE's Trials, its loss its rank by the highest
-    rung it reached and its score there (sweep.halving.ranked_losses)."""
-    reached: dict[int, tuple[int, float]] = {}
-    for (config, rung), record in state.results.items():
-        if rung >= reached.get(config, (-1, 0.0))[0]:
-            reached[config] = (rung, tasks.score(metric, record.metrics[metric]))
-    return tpe_trials({c: state.points[c] for c in reached}, halving.ranked_losses(reached))
+def score(record: TrialRecord, metric: str) -> float:
+    """A fit's score on its rung (higher is better): its best point's, with curves."""
+    return tasks.score(metric, record.at_best(metric).metrics[metric])
+
+
+def tpe_history(state: HalvingState, metric: str, space: SearchSpace) -> Trials:
+    """Every configuration with a finished fit, and every point of that fit's curves, as TPE's
+    Trials; each loss is a rank by the highest rung the configuration reached and the score
+    there (schedule.ranked_losses)."""
+    reached: dict[int, tuple[int, TrialRecord]] = {}
+    for (config, rung), record in sorted(state.results.items()):
+        if rung >= reached.get(config, (-1, None))[0]:
+            reached[config] = (rung, record)
+    points: list[tuple[dict[str, Any], int, float]] = []  # vals, rung, score
+    for config, (rung, record) in sorted(reached.items()):
+        seen = observations.of_record(record, space, metric)
+        if not seen:  # outside the space as it is now: its TPE point as it was asked
+            own = {k: v[0] for k, v in state.points[config].items() if v}
+            seen = [Observation(own, tasks.loss(metric, record.metrics[metric]))]
+        points += [(o.vals, rung, -o.loss) for o in seen]
+    ranks = schedule.ranked_losses({i: (rung, s) for i, (_, rung, s) in enumerate(points)})
+    found = [Observation(vals, ranks[i]) for i, (vals, _, _) in enumerate(points)]
+    return observations.trials_of(found, space.labels())
 
 
 def best_unfinished(state: HalvingState, top: int, metric: str) -> int | None:
@@ -221,10 +237,7 @@ def best_unfinished(state: HalvingState, top: int, metric: str) -> int | None:
     reached; None when a fit on the full data exists (or nothing finished)."""
     if any(g == top for _, g in state.results) or not state.results:
         return None
-    config, rung = max(
-        state.results,
-        key=lambda k: (k[1], tasks.score(metric, state.results[k].metrics[metric]), -k[0]),
-    )
+    config, rung = max(state.results, key=lambda k: (k[1], score(state.results[k], metric), -k[0]))
     log.warning(
         "Halving: the time ran out before any fit on the full training data; fitting "
         "configuration %d (best of rung %d) on it",
@@ -237,40 +250,11 @@ def best_unfinished(state: HalvingState, top: int, metric: str) -> int | None:
 def top_losses(state: HalvingState, rungs: int, metric: str) -> list[float]:
     """Losses of the fits on the full data, in the order they finished."""
     done = sorted((r for (_, g), r in state.results.items() if g == rungs - 1), key=_order)
-    return [tasks.loss(metric, r.metrics[metric]) for r in done]
+    return [-score(r, metric) for r in done]
 
 
 def _order(record: TrialRecord) -> int:
     return record.number
-
-
-def tpe_trials(points: dict[int, Vals], losses: dict[int, float]) -> Trials:
-    """Pure in effect: a Trials holding these finished points (tid = configuration number)."""
-    trials = Trials()
-    if not points:
-        return trials
-    tids = sorted(points)
-    trials.new_trial_ids(max(tids) + 1)  # reserved first, or ids repeat
-    docs = trials.new_trial_docs(
-        tids,
-        [None] * len(tids),
-        [{"status": STATUS_OK, "loss": losses[t]} for t in tids],
-        [
-            {
-                "tid": t,
-                "cmd": ("domain_attachment", "FMinIter_Domain"),
-                "workdir": None,
-                "idxs": {k: ([t] if v else []) for k, v in points[t].items()},
-                "vals": {k: list(v) for k, v in points[t].items()},
-            }
-            for t in tids
-        ],
-    )
-    for doc in docs:
-        doc["state"] = JOB_STATE_DONE
-    trials.insert_trial_docs(docs)
-    trials.refresh()
-    return trials
 
 
 def _log_time_plot(objective: Objective, state: HalvingState, metric: str) -> None:

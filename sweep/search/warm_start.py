@@ -6,34 +6,31 @@ or `last`, the newest sweep parent of the same model family in this sweep's expe
 or not), other than the sweep being resumed. Its family must be one this sweep searches (a
 `model=auto` prior serves a one-family sweep with that family's trials, and the other way round).
 Its FINISHED children that lie inside the current search space (their encoding too: one this sweep
-fits on) become hyperopt trials before this sweep's own, so TPE models them from the first trial
-(they count toward `sweep.n_startup_jobs`, which hyperopt compares with every trial in the
+fits on), with the points of their validation curves, become TPE observations before this sweep's
+own (`sweep.search.observations`, source `prior`), so TPE models them from the first trial
+(they count toward `sweep.n_startup_jobs`, which hyperopt compares with every observation in the
 history). They do not count toward
 `sweep.max_evals`, are not children of this sweep's parent, and never win: the prior's models were
 fitted on other data, perhaps other rows.
 
 Everything that can refuse a prior runs before the data is prepared and before any run exists.
 A resumed sweep re-reads the prior its parent recorded (`warm_start_run_id`), so it goes on with
-the same history; resume.py's functions rebuild the trials, this module only chooses and marks them.
+the same history; resume.py's functions read the children, this module only chooses them.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-
-from hyperopt import Trials
 
 from sweep import run_keys
 from sweep.config import AUTO, SweepConfig
 from sweep.errors import ConfigError
 from sweep.models import family
 from sweep.records import TrialRecord
-from sweep.resume import hyperopt_trials, record_of
-from sweep.space import SearchSpace
+from sweep.search.resume import curves_of, record_of
+from sweep.search.space import SearchSpace
 from sweep.tracking import history
 from sweep.tracking.runs import Tracker
 
@@ -43,9 +40,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 WHERE = "sweep.warm_start"
-# Set in the hyperopt result of every prior trial (its value: the prior's parent run id), so that
-# what counts this sweep's own trials (the early stop, the progress bar) can leave them out.
-PRIOR_RESULT_KEY = "warm_start_run_id"
 
 
 @dataclass(frozen=True)
@@ -111,11 +105,12 @@ def find_prior(tracker: Tracker, cfg: SweepConfig) -> Prior | None:
         parent = history.find_parent(tracker, ref, tracker.experiment_id, WHERE)
     prior_family = check_family(parent, cfg)
     prior_features = parent.data.params.get(run_keys.FEATURES, "onehot")
-    finished = [
-        record_of(child, prior_family, prior_features)
-        for child in history.children(tracker, parent, finished_only=True)
-        if cfg.sweep.metric in child.data.metrics
-    ]
+    finished = []
+    for child in history.children(tracker, parent, finished_only=True):
+        if cfg.sweep.metric in child.data.metrics:
+            record = record_of(child, prior_family, prior_features)
+            record.curves = curves_of(tracker, child, cfg.sweep.metric)  # its curves' points too
+            finished.append(record)
     prior = Prior(
         parent.info.run_id,
         parent.info.experiment_id,
@@ -194,37 +189,6 @@ def note_data(prior: Prior, sha256: str | None) -> None:
             prior.data_sha256,
             sha256,
         )
-
-
-def seeded_trials(prior: Prior, own: list[TrialRecord], cfg: SweepConfig) -> Trials:
-    """The hyperopt history: the prior's trials first (oldest: TPE's forgetting weighs them
-    least), then a resumed sweep's own finished ones; each prior trial's result is marked."""
-    trials = hyperopt_trials([*prior.records, *own], cfg)
-    for doc in trials.trials[: len(prior.records)]:  # every prior record is inside the space
-        doc["result"][PRIOR_RESULT_KEY] = prior.run_id
-    return trials
-
-
-def is_prior(doc: dict[str, Any]) -> bool:
-    return PRIOR_RESULT_KEY in doc["result"]
-
-
-def prior_count(trials: Trials) -> int:
-    return sum(is_prior(doc) for doc in trials.trials)
-
-
-ProgressBar = Callable[..., AbstractContextManager[Any]]
-
-
-def own_progress(bar: ProgressBar, prior: int) -> ProgressBar:
-    """hyperopt starts its bar at every trial in the history; count this sweep's only."""
-    if not prior:
-        return bar
-
-    def shifted(initial: int, total: int) -> AbstractContextManager[Any]:
-        return bar(initial=initial - prior, total=total - prior)
-
-    return shifted
 
 
 def _last(tracker: Tracker, cfg: SweepConfig, excluded: set[str]) -> Run:

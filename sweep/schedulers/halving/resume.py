@@ -1,6 +1,6 @@
 """Owns resuming a sweep of sweep.scheduler=halving from its children in MLflow: each child's
 `sweep.config` tag, `rung` and `train_fraction` params rebuild which configuration reached which
-rung with which result, so the schedule goes on where it stopped (sweep.halving_search skips the
+rung with which result, so the schedule goes on where it stopped (`search` skips the
 fits that finished and promotes exactly as it would have).
 
 Children left RUNNING are ended FAILED, as in sweep.resume; a fit that did not finish is run
@@ -18,10 +18,10 @@ from hyperopt import Trials
 from sweep import run_keys
 from sweep.config import SweepConfig
 from sweep.errors import ConfigError
-from sweep.halving_search import HalvingState, parent_params
 from sweep.models import family
-from sweep.resume import History, check_compatible, record_of
-from sweep.space import SearchSpace
+from sweep.schedulers.halving.search import HalvingState, parent_params
+from sweep.search.resume import History, check_compatible, record_of
+from sweep.search.space import SearchSpace
 from sweep.tracking import history
 from sweep.tracking.runs import Tracker
 
