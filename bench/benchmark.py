@@ -29,6 +29,9 @@ Parts (all by default; `--parts` runs some and keeps the others' earlier results
             configurations, plus its reference one (30/300/entropy), fitted on each encoding of
             the same split; validation accuracy and fit seconds side by side. A categorical tree
             needs maxBins >= 40 (the soil types), so it gets max(bins, 40)
+  curves    plain TPE without validation curves (--evals) against sweep.curves.fit=top and
+            =proposed for each --seeds seed (bench/curves.py): time to within 0.002 of plain
+            TPE's best, fits and TPE observations, best-so-far against seconds in docs/curves.png
   scoring   the JVM-free scorer (issue 13) against the Spark pyfunc on a full-data depth-30
             tree: export cost, agreement on the test split, in-process and server latency,
             seconds to /ping (bench/scoring.py)
@@ -55,6 +58,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.curves import curves  # noqa: E402
 from bench.halving import add_arguments as halving_arguments  # noqa: E402
 from bench.halving import halving  # noqa: E402
 from bench.overhead import overhead  # noqa: E402
@@ -98,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         "halving": halving,
         "features": features,
         "tables": tables,
+        "curves": curves,
     }
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--data", required=True, type=Path, help="a Covtype file (.data.gz)")

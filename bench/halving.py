@@ -141,5 +141,6 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
         "--sweep-overrides",
         nargs="*",
         default=[],
-        help="halving: more overrides for both sweeps (e.g. a smaller search for a dry run)",
+        help="halving, curves: more overrides for every sweep (e.g. a smaller search for a dry "
+        "run)",
     )

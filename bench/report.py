@@ -23,6 +23,7 @@ TARGETS = {
     "warm_start": "warm ≥ cold",
     "halving": "within 0.002 of plain TPE, ≤ 1/3 of its time",
     "tables": "side by side (issue 19)",
+    "curves": "within 0.002 of plain TPE, ≤ 1/4 of its time, every seed",
 }
 
 
@@ -63,6 +64,7 @@ def render(r: dict[str, Any]) -> str:
         ("halving", _halving),
         ("features", _features),
         ("tables", _tables),
+        ("curves", _curves),
     ):
         if name in r:
             lines += section(r)
@@ -169,7 +171,62 @@ def _summary_rows(r: dict[str, Any]) -> list[str]:
             "sample); preparation of the full file"
         )
         row(16, figure, f"{accs}; {preps}", "tables", None)
+    if "curves" in r:
+        c = r["curves"]
+        for design in ("top", "proposed"):
+            figures = "; ".join(
+                f"seed {x['seed']}: " + _reach(x[f"{design}_vs_plain"]) for x in c["runs"]
+            )
+            met = all(x[f"{design}_vs_plain"]["met"] for x in c["runs"])
+            title = (
+                f"Validation curves, sweep.curves.fit={design}, vs plain TPE ({c['evals']} evals)"
+            )
+            row(17 if design == "top" else 18, title, figures, "curves", met)
     return rows
+
+
+def _reach(v: dict[str, Any]) -> str:
+    if v["seconds_share"] is None:
+        return f"not within 0.002 (gap {v['gap']:+.4f})"
+    return f"within 0.002 at {v['seconds_share']:.2f}× plain's time (gap {v['gap']:+.4f})"
+
+
+def _curves(r: dict[str, Any]) -> list[str]:
+    c = r["curves"]
+    lines = [
+        "## 12. Validation curves (issue 21)",
+        "",
+        f"Per seed, `python -m sweep +experiment=dtree data.path=… sweep.max_evals={c['evals']} "
+        "sweep.curves.enabled=false` (plain TPE, as before) against the two designs of a trial "
+        "with curves (`sweep.curves.fit=top`: fit at the top of the depth range, the trial's "
+        "result its best depth; `proposed`: fit at TPE's depth, the shallower depths free), each "
+        "with `sweep.timeout_s` = a third of plain TPE's search seconds, each a fresh process"
+        + (f", all with {' '.join(c['overrides'])}" if c["overrides"] else "")
+        + ". Seconds are since the parent run started (data prepared), from the parent's stepped "
+        "best-so-far metric; observations are the TPE points the fits gave (each fit's own and "
+        f"the rest of its depth curve). Best so far against seconds in [{c['figure']}]"
+        f"({c['figure']}). Faster to the target: **{c['faster_design']}** (the default).",
+        "",
+        "| seed | search | best | fits | observations | search s | s to within 0.002 | share "
+        "of plain's s | met |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for x in c["runs"]:
+        p = x["plain"]
+        lines.append(
+            f"| {x['seed']} | plain TPE | {p['best_validation_accuracy']:.4f} | {p['fits']} | "
+            f"{p['observations']} | {p['search_seconds']:.0f} | – | 1 | – |"
+        )
+        for design in ("top", "proposed"):
+            f, v = x[design], x[f"{design}_vs_plain"]
+            reach = "never" if v["seconds_to_target"] is None else f"{v['seconds_to_target']:.0f}"
+            share = "–" if v["seconds_share"] is None else f"{v['seconds_share']:.2f}"
+            lines.append(
+                f"| {x['seed']} | curves, {design} | {f['best_validation_accuracy']:.4f} | "
+                f"{f['fits']} | {f['observations']} | {f['search_seconds']:.0f} | {reach} | "
+                f"{share} | {'yes' if v['met'] else '**no**'} |"
+            )
+    return [*lines, ""]
 
 
 def _scoring_rows(s: dict[str, Any], row: Any) -> None:

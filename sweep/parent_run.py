@@ -206,5 +206,6 @@ def log_outcome(tracker: Tracker, s: SweepResult) -> None:
             run_keys.BEST_TRIAL: s.best.number,
             run_keys.END_REASON: s.end_reason,
             NOTE_TAG: parent_note(s),
+            **({run_keys.ON_BOUND: "; ".join(b.tag() for b in s.bounds)} if s.bounds else {}),
         },
     )

@@ -63,6 +63,7 @@ class TrialRecord:
             metrics=metrics,
             name=f"{self.name} @ {param}={value}",
             curves={},
+            model_uri=None,  # the child's model is its fit, not this point
         )
 
 
@@ -111,6 +112,7 @@ class SweepResult:
     end_reason: str = "max_evals"  # or timeout, early_stop
     spec: Any = None  # the DatasetSpec: label, task, classes, the columns' roles
     test_confusion: Confusion | None = None  # classification: the winner on the test split
+    bounds: list[Any] = field(default_factory=list)  # sweep.search.bounds: the winner on an end
 
     @property
     def finished(self) -> list[TrialRecord]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sweep import tasks
 from sweep.data.spec import DatasetSpec
 from sweep.records import SweepResult, TrialRecord, params_line, table_columns
-from sweep.story import runs_page
+from sweep.story import fitted_note, runs_page
 from sweep.tasks.classification import recall_by_class
 from sweep.tracking.uri import redact
 
@@ -24,7 +24,7 @@ def summary(result: SweepResult) -> str:
         f"  parent run:  {result.parent_run_id} (experiment {result.experiment_id}), ended by "
         f"{result.end_reason}",
         f"  best trial:  #{best.number}, run {best.run_id}",
-        "  best params: " + params_line(best),
+        "  best params: " + params_line(best) + fitted_note(result),
         f"  validation:  {_metrics(best.metrics)}",
         f"  test:        {_metrics(result.test_metrics)}",
         "  rows:        " + ", ".join(f"{k} {v:,}" for k, v in result.data_counts.items()),
@@ -49,6 +49,7 @@ def summary(result: SweepResult) -> str:
             "  registry:    no model logged (tracking.log_models=none); register later with "
             f"python -m sweep.select {result.parent_run_id}"
         )
+    lines += [f"  on a bound:  {b.note()}" for b in result.bounds]
     lines += ["", *top_trials(result.trials, metric), ""]
     lines += [
         f"Selected on validation {metric}. Compare the runs in the MLflow UI:",

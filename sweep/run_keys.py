@@ -24,6 +24,7 @@ END_REASON = "sweep.end_reason"  # max_evals, timeout, early_stop, interrupted, 
 BEST_RUN_ID = "sweep.best_run_id"
 BEST_MODEL_URI = "sweep.best_model_uri"
 BEST_TRIAL = "sweep.best_trial"
+ON_BOUND = "sweep.on_bound"  # the winner's params at an end of their range (sweep.search.bounds)
 REGISTERED_MODEL = "sweep.registered_model"  # <name>/<version>
 PROMOTION = "sweep.promotion"  # the registry's decision, in words
 PARITY = "parity"  # on a registered version: rows where the JVM-free scorer agrees with Spark

@@ -25,6 +25,7 @@ from sweep.progress import Progress
 from sweep.records import SweepResult, TrialRecord, params_line
 from sweep.schedulers import Scheduler, scheduler
 from sweep.search import warm_start
+from sweep.search.bounds import on_bounds
 from sweep.search.resume import History
 from sweep.search.space import SearchSpace
 from sweep.story import best_so_far_key
@@ -79,7 +80,7 @@ def run_sweep(
             best, result = _winner(cfg, data, objective, earlier)
             test = evaluate(result.fitted, data.in_encoding(best.features).test, data.spec, True)
             test_metrics = test.metrics
-            model_uri = _log_best_model(cfg, tracker, best, result, data)
+            model_uri = _log_best_model(cfg, tracker, parent_id, best, result, data)
             summary = SweepResult(
                 parent_id,
                 tracker.experiment_id,
@@ -95,6 +96,7 @@ def run_sweep(
                 end_reason=end_reason,
                 spec=data.spec,
                 test_confusion=test.confusion,
+                bounds=on_bounds(best, objective.space),
             )
             parent_run.log_outcome(tracker, summary)
             parent_run.log_plots(cfg, tracker, summary, test, result.importances, data.spec)
@@ -214,8 +216,18 @@ def _winner(
 
 
 def _log_best_model(
-    cfg: SweepConfig, tracker: Tracker, best: TrialRecord, result: TrialResult, data: PreparedData
+    cfg: SweepConfig,
+    tracker: Tracker,
+    parent_id: str,
+    best: TrialRecord,
+    result: TrialResult,
+    data: PreparedData,
 ) -> str | None:
-    if cfg.tracking.log_models != "best":  # "all": already on the child; "none": not wanted
+    """The winner's model URI. `tracking.log_models=best`: logged now on its child; `all`: the
+    child's own, or, when the winner has none (a point of its curve, `sweep.curves`, or a resumed
+    sweep's trial), its refit logged on the parent; `none`: not wanted."""
+    mode = cfg.tracking.log_models
+    if mode == "none" or (mode == "all" and best.model_uri):
         return best.model_uri
-    return tracker.log_model(best.run_id, result.pipeline(), data.example, data.spec)
+    where = best.run_id if mode == "best" else parent_id
+    return tracker.log_model(where, result.pipeline(), data.example, data.spec)

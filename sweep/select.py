@@ -1,8 +1,10 @@
 """`python -m sweep.select <parent-run-id>`: register the best child of a past sweep.
 
-Useful when the sweep ran with `registry.enabled=false` or `tracking.log_models=none`: a child
-without a model is refitted with its exact parameters on the same seeded split, and the model is
-logged on that child first. The same promotion rules apply as at the end of a sweep.
+Useful when the sweep ran with `registry.enabled=false` or `tracking.log_models=none`: the
+sweep's own winner (its parent's `best_*` params: with `sweep.curves`, perhaps a smaller depth than
+its child fitted) or, for a sweep that never finished, the best finished child; without a model it
+is refitted with exactly those parameters on the same seeded split, and the model is logged on that
+child first. The same promotion rules apply as at the end of a sweep.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from omegaconf import OmegaConf
 from pyspark.sql import SparkSession
@@ -48,7 +50,11 @@ def recorded_config(tracker: Tracker, parent: Run) -> SweepConfig:
 
 
 def best_child(tracker: Tracker, parent: Run, metric: str) -> Run:
+    """The sweep's recorded winner, or (a sweep stopped before it chose one) its best child."""
     children = history.children(tracker, parent, finished_only=True)
+    winner = parent.data.tags.get(run_keys.BEST_RUN_ID)
+    if chosen := [c for c in children if c.info.run_id == winner]:
+        return chosen[0]
     scored = [c for c in children if metric in c.data.metrics]
     if not scored:
         raise SweepError(
@@ -74,20 +80,29 @@ def select(
     registry = replace(cfg.registry, **overrides)
     metric = cfg.sweep.metric
     child = best_child(tracker, parent, metric)
-    model_uri = logged_model_uri(tracker, child)
-    test = None
-    if parent.data.tags.get(run_keys.BEST_RUN_ID) == child.info.run_id:
+    fitted = child.data.params.get(run_keys.FAMILY, cfg.model.family)  # model=auto: the child's
+    params, value = (
+        from_logged(child.data.params, family(fitted).PARAMS),
+        child.data.metrics[metric],
+    )
+    model_uri, test = logged_model_uri(tracker, child), None
+    if parent.data.tags.get(run_keys.BEST_RUN_ID) == child.info.run_id:  # the sweep's decision
         recorded = {k: parent.data.metrics.get(f"{run_keys.TEST}{k}") for k in tasks.all_metrics()}
         test = {k: v for k, v in recorded.items() if v is not None} or None
+        best = {k[len(run_keys.BEST) :]: v for k, v in parent.data.params.items()
+                if k.startswith(run_keys.BEST)}  # fmt: skip
+        params.update(from_logged(best, family(fitted).PARAMS))
+        value = parent.data.metrics.get(f"{run_keys.BEST}{metric}", value)
+        model_uri = parent.data.tags.get(run_keys.BEST_MODEL_URI) or None
     if model_uri is None or test is None or metric not in test:
         with session(cfg.spark) as spark:
-            model_uri, test = _refit(spark, cfg, tracker, parent, child, model_uri)
+            model_uri, test = _refit(spark, cfg, tracker, parent, child, params, value, model_uri)
     candidate = Candidate(
         model_uri,
         parent_id,
         child.info.run_id,
         metric,
-        child.data.metrics[metric],
+        value,
         test,
         parent.data.params.get(run_keys.DATA_SHA256),
     )
@@ -100,12 +115,13 @@ def _refit(
     tracker: Tracker,
     parent: Run,
     child: Run,
+    params: dict[str, Any],
+    logged: float | None,
     model_uri: str | None,
 ) -> tuple[str, dict[str, float]]:
-    """Refit the child's exact params on the same seeded split in its encoding: its model and
-    test metrics."""
-    fitted = child.data.params.get(run_keys.FAMILY, cfg.model.family)  # model=auto: the child's
-    params = from_logged(child.data.params, family(fitted).PARAMS)
+    """Refit the winner's exact params on the same seeded split in the child's encoding: its
+    model (logged on the child when it has none) and test metrics."""
+    fitted = child.data.params.get(run_keys.FAMILY, cfg.model.family)
     # A searched encoding: the child's; children from before each recorded it: the sweep's.
     features = child.data.params.get(run_keys.FEATURES, cfg.data.features)
     with prepared(spark, cfg.data, features=features) as data:
@@ -118,7 +134,6 @@ def _refit(
                 fix="Restore the sweep's data file to refit its best trial",
             )
         metric = cfg.sweep.metric
-        logged = child.data.metrics.get(metric)
         result = refit(
             data.train,
             data.validation,

@@ -102,7 +102,7 @@ def parent_note(s: SweepResult) -> str:
         f"validation {metric} **{best.metrics[metric]:.4f}**, "
         f"test {metric} **{s.test_metrics[metric]:.4f}**",
         "",
-        f"- best parameters: {params_line(best)}",
+        f"- best parameters: {params_line(best)}{fitted_note(s)}",
         f"- validation: {_metrics(best.metrics)}",
         f"- test: {_metrics(s.test_metrics)}",
         f"- trials: {len(s.finished)} finished, {failed} failed; ended by {s.end_reason} "
@@ -111,7 +111,19 @@ def parent_note(s: SweepResult) -> str:
     ]
     if s.registration:
         lines.append(f"- registered: {registration_line(s.registration)}")
+    lines += [f"- **on a bound**: {b.note()}" for b in s.bounds]
     return "\n".join([*lines, "", *top_table(s.trials, metric)])
+
+
+def fitted_note(s: SweepResult) -> str:
+    """When the winner is a point of a trial's curve (sweep.curves): what that trial fitted, and
+    that the registered model is that point refitted."""
+    fitted = next((t for t in s.trials if t.run_id == s.best.run_id), None)
+    if fitted is None or fitted.params == s.best.params:
+        return ""
+    changed = ", ".join(f"{k}={fitted.params[k]}" for k in s.best.params
+                        if s.best.params[k] != fitted.params.get(k))  # fmt: skip
+    return f" (its trial fitted {changed}; its curve's best point, refitted)"
 
 
 def registration_line(reg: Registration) -> str:

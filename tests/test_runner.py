@@ -60,11 +60,22 @@ def test_children_carry_exact_spark_params_metrics_and_importances(smoke_sweep):
 def test_parent_records_config_space_data_best_and_test_metrics(smoke_sweep):
     cfg, result, client = smoke_sweep
     parent, children = sweep_runs(client, result)
-    best_child = max(children, key=lambda c: c.data.metrics["accuracy"])
+    # sweep.curves: each child's best is the best point of its depth curve, the winner the best
+    # point over every child's curve, refitted at exactly that depth
+    curves = {
+        c.info.run_id: {m.step: m.value for m in client.get_metric_history(c.info.run_id,
+                                                                           "accuracy_by_depth")}
+        for c in children
+    }  # fmt: skip
+    best_child = max(children, key=lambda c: max(curves[c.info.run_id].values()))
+    depth = int(best_child.data.metrics["best_depth"])
     p = parent.data
     assert p.tags["sweep.best_run_id"] == best_child.info.run_id == result.best.run_id
-    assert p.params["best_maxDepth"] == best_child.data.params["maxDepth"]
-    assert p.metrics["best_accuracy"] == best_child.data.metrics["accuracy"]
+    assert p.params["best_maxDepth"] == str(depth)
+    assert curves[best_child.info.run_id][depth] == max(curves[best_child.info.run_id].values())
+    assert p.metrics["best_accuracy"] == pytest.approx(
+        curves[best_child.info.run_id][depth], abs=1e-12
+    )
     assert {"test_accuracy", "test_f1", "test_weightedPrecision", "test_weightedRecall"} <= set(
         p.metrics
     )

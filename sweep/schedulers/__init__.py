@@ -15,6 +15,7 @@ one more module here. Whether a fit may win is the record's (`TrialRecord.may_wi
 from __future__ import annotations
 
 import importlib
+import logging
 import pkgutil
 from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol
@@ -23,9 +24,12 @@ if TYPE_CHECKING:
     from sweep.config import SweepConfig
     from sweep.objective import Objective
     from sweep.progress import Progress
+    from sweep.records import TrialRecord
     from sweep.search.resume import History
     from sweep.search.warm_start import Prior
     from sweep.tracking.runs import Tracker
+
+log = logging.getLogger(__name__)
 
 
 class Scheduler(Protocol):
@@ -55,3 +59,24 @@ def schedulers() -> dict[str, Scheduler]:
 
 def scheduler(name: str) -> Scheduler:
     return schedulers()[name]
+
+
+def log_time_plot(
+    objective: Objective, timeline: list[tuple[float, TrialRecord]], label: str
+) -> None:
+    """The parent's `plots/best_vs_time.png`: each finished fit at its best point against the
+    seconds since the search started. A drawing problem is a warning, not a lost sweep."""
+    from sweep import time_plot
+
+    metric = objective.cfg.sweep.metric
+    fits = [
+        (t, r.at_best(metric).metrics[metric], r.train_fraction)
+        for t, r in timeline
+        if r.status == "ok"
+    ]
+    try:
+        figure = time_plot.best_vs_time({label: fits}, metric)
+    except Exception as exc:  # noqa: BLE001
+        log.warning("Could not draw plots/best_vs_time.png: %s", exc)
+        return
+    objective.tracker.log_figure(objective.parent_id, figure, "plots/best_vs_time.png")

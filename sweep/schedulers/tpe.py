@@ -24,6 +24,7 @@ from sweep import tasks
 from sweep.objective import Objective, stalled
 from sweep.parallel import finish, pooled
 from sweep.records import TrialRecord
+from sweep.schedulers import log_time_plot
 from sweep.search import observations, resume
 from sweep.search.observations import PRIOR, Observation
 
@@ -85,6 +86,8 @@ class _Loop:
         self.deadline = None if s.timeout_s is None else time.monotonic() + s.timeout_s
         self.bar = progress.bar if progress and s.progress_bar else None
         self.done = len(earlier)
+        self.started = time.monotonic()
+        self.timeline: list[tuple[float, TrialRecord]] = []  # this process's trials
 
     def loss(self, record: TrialRecord) -> float:
         return tasks.loss(self.metric, record.at_best(self.metric).metrics[self.metric])
@@ -97,6 +100,7 @@ class _Loop:
         return space_eval(self.space, {k: v[0] for k, v in vals.items() if v})
 
     def tell(self, record: TrialRecord, bar: Any) -> None:
+        self.timeline.append((time.monotonic() - self.started, record))
         if record.status == "ok":
             self.known += observations.of_record(record, self.objective.space, self.metric)
             self.losses.append(self.loss(record))
@@ -119,8 +123,11 @@ class _Loop:
         shown = self.bar(initial=self.done, total=total) if self.bar else nullcontext()
         with shown as bar:
             if self.cfg.sweep.parallelism <= 1:
-                return self.one_at_a_time(bar)
-            return self.in_threads(bar)
+                reason = self.one_at_a_time(bar)
+            else:
+                reason = self.in_threads(bar)
+        log_time_plot(self.objective, self.timeline, "TPE")
+        return reason
 
     def one_at_a_time(self, bar: Any) -> str:
         asked = 0

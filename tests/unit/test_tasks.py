@@ -122,3 +122,26 @@ def test_unsearched_bins_stay_sparks_default_unless_a_category_needs_more(compos
     cfg = compose_cfg("+experiment=smoke", "~search.max_bins")
     assert "max_bins" not in for_task(cfg, "classification", min_bins=5).search  # 32 will do
     assert for_task(cfg, "classification", min_bins=41).search["max_bins"].low == 41
+
+
+def test_metrics_from_arrays_are_the_confusion_and_sums_metrics():
+    """What sweep.curves computes in NumPy is what evaluate computes from Spark's aggregates."""
+    import numpy as np
+
+    from sweep.tasks import classification, regression
+
+    label = np.array([1.0, 1.0, 2.0, 3.0, 3.0, 3.0])
+    predicted = np.array([1.0, 2.0, 2.0, 3.0, 1.0, 3.0])
+    p_true = np.array([0.9, 0.4, 0.8, 0.7, 0.0, 1.0])
+    got = classification.metrics_of_arrays(label, predicted, p_true)
+    matrix = {(1, 1): 1, (1, 2): 1, (2, 2): 1, (3, 3): 2, (3, 1): 1}
+    assert {k: v for k, v in got.items() if k != "logLoss"} == (
+        classification.metrics_from_confusion(matrix)
+    )
+    assert got["accuracy"] == 4 / 6
+    expected_loss = -(np.log(0.9) + np.log(0.4) + np.log(0.8) + np.log(0.7) + np.log(1e-15)) / 6
+    assert got["logLoss"] == pytest.approx(expected_loss)
+    y, yhat = np.array([1.0, 2.0, 4.0]), np.array([1.5, 2.0, 3.0])
+    assert regression.metrics_of_arrays(y, yhat) == pytest.approx(
+        regression.metrics_from_sums(3, 0.25 + 1.0, 0.5 + 1.0, 7.0, 21.0)
+    )

@@ -24,12 +24,13 @@ from typing import Any
 import numpy as np
 from hyperopt import STATUS_OK, Trials, base, space_eval, tpe
 
-from sweep import run_keys, tasks, time_plot
+from sweep import run_keys, tasks
 from sweep.config import SweepConfig
 from sweep.objective import Fidelity, Objective, stalled
 from sweep.parallel import run_calls
 from sweep.progress import Progress
 from sweep.records import TrialRecord
+from sweep.schedulers import log_time_plot
 from sweep.schedulers.halving import schedule
 from sweep.schedulers.halving.samples import rung_samples
 from sweep.search import observations
@@ -85,7 +86,7 @@ def search(
     except Exception:
         objective.stop.raise_if_requested()  # a signal cancelled the samples' Spark jobs: KILLED
         raise
-    _log_time_plot(objective, state, s.metric)
+    log_time_plot(objective, state.timeline, "halving")
     return reason
 
 
@@ -255,15 +256,3 @@ def top_losses(state: HalvingState, rungs: int, metric: str) -> list[float]:
 
 def _order(record: TrialRecord) -> int:
     return record.number
-
-
-def _log_time_plot(objective: Objective, state: HalvingState, metric: str) -> None:
-    """The parent's best-so-far-vs-time plot of this process's fits. A drawing problem is a
-    warning, not a lost sweep."""
-    fits = [(t, r.metrics[metric], r.train_fraction) for t, r in state.timeline if r.status == "ok"]
-    try:
-        figure = time_plot.best_vs_time({"halving": fits}, metric)
-    except Exception as exc:  # noqa: BLE001
-        log.warning("Could not draw plots/best_vs_time.png: %s", exc)
-        return
-    objective.tracker.log_figure(objective.parent_id, figure, "plots/best_vs_time.png")
