@@ -5,7 +5,10 @@ a trial with curves, per seed, each a fresh `python -m sweep` process with its o
 - top:      `sweep.curves.fit=top`: every trial fits at the top of the depth range, its result is
             its best depth, every depth an observation for TPE;
 - proposed: `sweep.curves.fit=proposed`: every trial fits at TPE's depth, the shallower ones come
-            free as observations.
+            free as observations;
+- top+categorical: `top` on `data.features=categorical` (wilderness and soil as two categorical
+            features: more accurate in every configuration of part `features`), to decide whether
+            it should be the default encoding too.
 
 The two curve designs get `sweep.timeout_s` of a third of plain TPE's search seconds (the target
 is a quarter: what is past it only shows where they end), and at most --evals trials. Best so far
@@ -22,7 +25,11 @@ from typing import Any
 
 GAP = 0.002
 TIME_SHARE = 1 / 4
-DESIGNS = ("top", "proposed")
+DESIGNS = {
+    "top": ["sweep.curves.fit=top"],
+    "proposed": ["sweep.curves.fit=proposed"],
+    "top+categorical": ["sweep.curves.fit=top", "data.features=categorical"],
+}
 
 
 def curves(args: argparse.Namespace, work: Path) -> dict[str, Any]:
@@ -41,12 +48,11 @@ def curves(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         plain = {**plain, **trace(f"sqlite:///{plain_dir / 'mlflow.db'}")}
         budget = plain["search_seconds"] / 3
         run = {"seed": seed, "plain": plain}
-        for design in DESIGNS:
+        for design, overrides in DESIGNS.items():
             folder = work / f"{design}-seed{seed}"
             fast = cli_sweep(
                 folder, True, *common, f"sweep.max_evals={args.evals}", f"sweep.seed={seed}",
-                "sweep.curves.enabled=true", f"sweep.curves.fit={design}",
-                f"sweep.timeout_s={budget:.0f}",
+                "sweep.curves.enabled=true", *overrides, f"sweep.timeout_s={budget:.0f}",
             )  # fmt: skip
             run[design] = {**fast, **trace(f"sqlite:///{folder / 'mlflow.db'}")}
             run[f"{design}_vs_plain"] = compare(plain, run[design])
@@ -63,6 +69,7 @@ def curves(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "overrides": list(args.sweep_overrides),
         "figure": figure_path.name,
         "runs": runs,
+        "designs": {d: " ".join(o) for d, o in DESIGNS.items()},
         "faster_design": faster,
     }
 

@@ -173,15 +173,13 @@ def _summary_rows(r: dict[str, Any]) -> list[str]:
         row(16, figure, f"{accs}; {preps}", "tables", None)
     if "curves" in r:
         c = r["curves"]
-        for design in ("top", "proposed"):
+        for number, design in enumerate(c["designs"], start=17):
             figures = "; ".join(
                 f"seed {x['seed']}: " + _reach(x[f"{design}_vs_plain"]) for x in c["runs"]
             )
             met = all(x[f"{design}_vs_plain"]["met"] for x in c["runs"])
-            title = (
-                f"Validation curves, sweep.curves.fit={design}, vs plain TPE ({c['evals']} evals)"
-            )
-            row(17 if design == "top" else 18, title, figures, "curves", met)
+            title = f"Validation curves ({c['designs'][design]}) vs plain TPE ({c['evals']} evals)"
+            row(number, title, figures, "curves", met)
     return rows
 
 
@@ -197,10 +195,11 @@ def _curves(r: dict[str, Any]) -> list[str]:
         "## 12. Validation curves (issue 21)",
         "",
         f"Per seed, `python -m sweep +experiment=dtree data.path=… sweep.max_evals={c['evals']} "
-        "sweep.curves.enabled=false` (plain TPE, as before) against the two designs of a trial "
-        "with curves (`sweep.curves.fit=top`: fit at the top of the depth range, the trial's "
-        "result its best depth; `proposed`: fit at TPE's depth, the shallower depths free), each "
-        "with `sweep.timeout_s` = a third of plain TPE's search seconds, each a fresh process"
+        "sweep.curves.enabled=false` (plain TPE, as before) against sweeps with curves: "
+        + "; ".join(f"**{d}** `{o}`" for d, o in c["designs"].items())
+        + " (`top`: fit at the top of the depth range, the trial's result its best depth; "
+        "`proposed`: fit at TPE's depth, the shallower depths free), each with `sweep.timeout_s` "
+        "= a third of plain TPE's search seconds, each a fresh process"
         + (f", all with {' '.join(c['overrides'])}" if c["overrides"] else "")
         + ". Seconds are since the parent run started (data prepared), from the parent's stepped "
         "best-so-far metric; observations are the TPE points the fits gave (each fit's own and "
@@ -217,12 +216,12 @@ def _curves(r: dict[str, Any]) -> list[str]:
             f"| {x['seed']} | plain TPE | {p['best_validation_accuracy']:.4f} | {p['fits']} | "
             f"{p['observations']} | {p['search_seconds']:.0f} | – | 1 | – |"
         )
-        for design in ("top", "proposed"):
+        for design in c["designs"]:
             f, v = x[design], x[f"{design}_vs_plain"]
             reach = "never" if v["seconds_to_target"] is None else f"{v['seconds_to_target']:.0f}"
             share = "–" if v["seconds_share"] is None else f"{v['seconds_share']:.2f}"
             lines.append(
-                f"| {x['seed']} | curves, {design} | {f['best_validation_accuracy']:.4f} | "
+                f"| {x['seed']} | {design} | {f['best_validation_accuracy']:.4f} | "
                 f"{f['fits']} | {f['observations']} | {f['search_seconds']:.0f} | {reach} | "
                 f"{share} | {'yes' if v['met'] else '**no**'} |"
             )

@@ -61,7 +61,6 @@ class TrialRecord:
             self,
             params={**self.params, param: value},
             metrics=metrics,
-            name=f"{self.name} @ {param}={value}",
             curves={},
             model_uri=None,  # the child's model is its fit, not this point
         )

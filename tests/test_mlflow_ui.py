@@ -201,3 +201,13 @@ def test_registered_version_describes_and_links_its_sweep(page, ui, smoke_sweep,
         target = page
     target.wait_for_url(re.compile(f"runs/{result.parent_run_id}"))
     target.get_by_text("best parameters").first.wait_for()
+
+
+def test_a_trial_shows_its_validation_curve_by_depth(page, ui, smoke_sweep, shots):
+    """sweep.curves: the winner's child draws accuracy against depth on its metrics tab."""
+    cfg, result, _ = smoke_sweep
+    url = f"{ui}/#/experiments/{result.experiment_id}/runs/{result.best.run_id}/model-metrics"
+    open_page(page, url, f"{cfg.sweep.metric}_by_depth")
+    page.get_by_text("best_depth").first.wait_for()
+    page.wait_for_function(PLOTS_DRAWN, arg=2)
+    page.screenshot(path=shots / "ui-curve.png")
