@@ -34,7 +34,7 @@ DATA_SOURCES = ("covtype", "synthetic", "table")  # sweep.data.sources
 ENCODINGS = ("onehot", "categorical")  # data.features: see sweep/data/features.py
 AUTO = "auto"  # model=auto: TPE picks the family too; search.<family>.<name> per family
 SCHEDULERS = ("none", "halving")  # sweep.schedulers
-CURVE_FITS = ("top", "proposed")  # sweep.curves.fit: at the top of the walked ranges, or TPE's
+CURVE_FITS = ("top", "proposed")  # sweep.curves.fit: at the top of the depth range, or TPE's
 
 
 @dataclass

@@ -86,14 +86,14 @@ def curves(
 def fitted_params(
     params: dict[str, Any], entries: Mapping[str, ParamSpec], table: Table, walked: Sequence[str]
 ) -> dict[str, Any]:
-    """`sweep.curves.fit=top`: each searched param a curve walks at the top of its range, so one
-    fit holds every smaller value; the others as TPE proposed them."""
-    top = {
-        table[name].spark_name: int(spec.high)
-        for name, spec in entries.items()
-        if name in table and table[name].spark_name in walked and spec.type == "int"
-    }
-    return {**params, **top}
+    """`sweep.curves.fit=top`: the depth at the top of its range, so one fit holds every smaller
+    depth; the rest as TPE proposed them. A forest's tree count stays TPE's: its cost grows with
+    every tree, and its first t trees are observations for every smaller count anyway."""
+    fitted = dict(params)
+    for name, spec in entries.items():
+        if DEPTH in walked and name in table and table[name].spark_name == DEPTH:
+            fitted[DEPTH] = int(spec.high)
+    return fitted
 
 
 def ranges(

@@ -12,8 +12,8 @@ from pyspark.ml.regression import DecisionTreeRegressor, RandomForestRegressor
 from sweep import curves
 from sweep.tasks import classification, regression
 
-DEPTHS = (0, 1, 2, 3, 5, 7, 9)
-DEEP = 12
+DEPTHS = (0, 1, 3, 6, 9)
+DEEP = 11
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def frames(spark):
     from pyspark.ml.linalg import Vectors
 
     rng = np.random.default_rng(7)
-    n = 4000
+    n = 2500
     x = rng.normal(size=(n, 7))
     x[:, 0] = rng.integers(0, 4, n)  # categorical
     signal = np.sin(2 * x[:, 1]) + x[:, 2] * x[:, 3] + 0.7 * (x[:, 0] == 2) + rng.normal(0, 0.6, n)

@@ -98,8 +98,9 @@ def test_the_winner_is_a_full_data_fit_and_only_it_is_tested(halving_sweep):
 def test_tpe_asks_each_point_from_every_fit_before_it(halving_sweep):
     """One fit at a time, configuration c is TPE's suggestion (with the c-th draw of the seed's
     stream) from every fit that ended before it was asked: all of the earlier brackets' and the
-    first-rung fits of its own bracket's earlier configurations, each configuration ranked by
-    the rung it reached and then its score there."""
+    first-rung fits of its own bracket's earlier configurations, each configuration (and every
+    point of its depth curve, read back from the children) ranked by the rung it reached and then
+    its score there."""
     cfg, result, client = halving_sweep
     again = dataclasses.replace(
         cfg, sweep=dataclasses.replace(cfg.sweep, resume=result.parent_run_id)
@@ -108,7 +109,8 @@ def test_tpe_asks_each_point_from_every_fit_before_it(halving_sweep):
     state = load_history(Tracker.connect(again.tracking), again, sha256).state
     stream = np.random.default_rng(cfg.sweep.seed)
     draws = [stream.integers(2**31 - 1) for _ in range(6)]  # one per ask, as the loop draws
-    domain = base.Domain(lambda _: {"status": "ok", "loss": 0.0}, SearchSpace.of(cfg).hyperopt())
+    space = SearchSpace.of(cfg)
+    domain = base.Domain(lambda _: {"status": "ok", "loss": 0.0}, space.hyperopt())
     assert cfg.sweep.n_startup_jobs == 2  # configurations 0 and 1 are random
     for number in range(2, 6):
         bracket_start = number - number % 3
@@ -119,8 +121,9 @@ def test_tpe_asks_each_point_from_every_fit_before_it(halving_sweep):
         }
         before = HalvingState(points={c: state.points[c] for c, _ in ended}, results=ended)
         [doc] = tpe.suggest(
-            [number], domain, tpe_history(before, cfg.sweep.metric), draws[number], n_startup_jobs=2
-        )
+            [number], domain, tpe_history(before, cfg.sweep.metric, space), draws[number],
+            n_startup_jobs=2,
+        )  # fmt: skip
         asked = {k: [float(x) for x in v] for k, v in doc["misc"]["vals"].items()}
         assert asked == {k: [float(x) for x in v] for k, v in state.points[number].items()}, number
 

@@ -16,13 +16,14 @@ from hyperopt import Trials, fmin, rand, space_eval, tpe
 from hyperopt.base import Domain
 from mlflow.tracking import MlflowClient
 
-from sweep import run_keys
+from sweep import curves, run_keys
 from sweep.errors import ConfigError
 from sweep.models import family
 from sweep.records import TrialRecord
 from sweep.runner import run_sweep
-from sweep.search import warm_start
-from sweep.search.resume import record_of
+from sweep.search import observations, warm_start
+from sweep.search.observations import PRIOR
+from sweep.search.resume import curves_of, record_of
 from sweep.search.space import SearchSpace, to_spark_params
 from sweep.tracking.runs import Tracker
 from tests.conftest import QUICK
@@ -107,32 +108,51 @@ def test_the_prior_guides_tpe_from_the_first_trial(compose_cfg):
              rstate=rstate, show_progressbar=False)  # fmt: skip
         return found
 
-    warm = depths(warm_start.seeded_trials(prior, [], cfg))
+    warm = depths(seeded(prior, [], cfg))
     cold = depths(Trials())
     assert all(d >= 6 for d in warm), warm  # TPE: near the prior's best depths
     assert min(cold) < 6, cold  # random over 2..8
-    assert depths(warm_start.seeded_trials(prior, [], cfg)) == warm  # same prior, same seed
-    marked = warm_start.seeded_trials(prior, [], cfg)
-    assert warm_start.prior_count(marked) == 21
+    assert depths(seeded(prior, [], cfg)) == warm  # same prior, same seed
+    marked = seeded(prior, [], cfg)
+    assert sum(doc["result"]["source"] == PRIOR for doc in marked.trials) == 21
+
+
+def seeded(prior: warm_start.Prior, own: list[TrialRecord], cfg) -> Trials:
+    """The plain TPE scheduler's history: the prior's observations (its curves' points too),
+    then this sweep's own."""
+    space, metric = SearchSpace.of(cfg), cfg.sweep.metric
+    seen = observations.of_records(prior.records, space, metric, PRIOR)
+    return observations.trials_of(seen + observations.of_records(own, space, metric),
+                                  space.labels())  # fmt: skip
 
 
 # -- end to end: real Spark, a real SQLite store ---------------------------------------------------
 
 
 def records(client, parent_id, cfg):
-    return [record_of(r, cfg.model.family) for r in children(client, parent_id)]
+    """A sweep's finished trials as the scheduler reads them back: with their depth curves."""
+    tracker = Tracker.open(client.tracking_uri)
+    found = []
+    for run in children(client, parent_id):
+        record = record_of(run, cfg.model.family)
+        record.curves = curves_of(tracker, run, cfg.sweep.metric)
+        found.append(record)
+    return found
 
 
-def suggested(cfg, history: Trials, algo, seed_key):
-    """What the sweep's first new trial should be: `algo` on `history`, with the seed fmin draws
-    from the sweep's rstate (`[seed, trials already in the history]`)."""
+def suggested(cfg, history: Trials, algo, seed):
+    """What the sweep's first new trial should be: `algo` on `history`, with the first draw of
+    the sweep's stream (`[seed, observations already in the history]`), fitted as the sweep fits
+    it (sweep.curves.fit=top: at the top of the depth range)."""
     space = SearchSpace.of(cfg).hyperopt()
-    rstate = np.random.default_rng(seed_key)
+    rstate = np.random.default_rng([seed, len(history.trials)])
     [new_id] = history.new_trial_ids(1)
     history.refresh()
     [doc] = algo([new_id], Domain(lambda _: 0.0, space), history, rstate.integers(2**31 - 1))
     vals = {k: v[0] for k, v in doc["misc"]["vals"].items() if v}
-    return to_spark_params(space_eval(space, vals), cfg.search, family("dtree").PARAMS)
+    table = family("dtree").PARAMS
+    params = to_spark_params(space_eval(space, vals), cfg.search, table)
+    return curves.fitted_params(params, cfg.search, table, family("dtree").CURVES)
 
 
 def test_a_warm_start_runs_max_evals_new_trials_guided_by_the_prior(
@@ -169,13 +189,11 @@ def test_a_warm_start_runs_max_evals_new_trials_guided_by_the_prior(
     prior_records = records(client, prior.parent_run_id, warm_cfg)
 
     def history():
-        return warm_start.seeded_trials(
-            warm_start.Prior(prior.parent_run_id, "", None, prior_records), [], warm_cfg
-        )
+        return seeded(warm_start.Prior(prior.parent_run_id, "", None, prior_records), [], warm_cfg)
 
     tpe5 = partial(tpe.suggest, n_startup_jobs=5)
-    assert points[0] == suggested(warm_cfg, history(), tpe5, [1, 6])
-    assert points[0] != suggested(warm_cfg, history(), rand.suggest, [1, 6])
+    assert points[0] == suggested(warm_cfg, history(), tpe5, 1)
+    assert points[0] != suggested(warm_cfg, history(), rand.suggest, 1)
 
 
 def test_refused_priors_fail_before_the_data_and_any_run(compose_cfg, spark, tracking_uri):
@@ -250,11 +268,11 @@ def test_a_resumed_warm_start_rereads_its_recorded_prior(compose_cfg, spark, tra
     # The last trial is TPE's from the prior's 3 trials and the sweep's own 3 before it.
     own = records(client, warm.parent_run_id, warm_cfg)
     prior_records = records(client, prior.parent_run_id, warm_cfg)
-    history = warm_start.seeded_trials(
+    history = seeded(
         warm_start.Prior(prior.parent_run_id, "", None, prior_records), own[:3], warm_cfg
     )
     tpe2 = partial(tpe.suggest, n_startup_jobs=2)
-    assert own[3].params == suggested(warm_cfg, history, tpe2, [0, 6])
+    assert own[3].params == suggested(warm_cfg, history, tpe2, 0)
 
     cold_cfg = compose_cfg(*QUICK, "sweep.max_evals=1")
     cold = run_sweep(cold_cfg, spark, Tracker.connect(cold_cfg.tracking))

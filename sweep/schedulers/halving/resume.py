@@ -13,14 +13,12 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from hyperopt import Trials
-
 from sweep import run_keys
 from sweep.config import SweepConfig
 from sweep.errors import ConfigError
 from sweep.models import family
 from sweep.schedulers.halving.search import HalvingState, parent_params
-from sweep.search.resume import History, check_compatible, record_of
+from sweep.search.resume import History, check_compatible, curves_of, record_of
 from sweep.search.space import SearchSpace
 from sweep.tracking import history
 from sweep.tracking.runs import Tracker
@@ -63,6 +61,7 @@ def load_history(tracker: Tracker, cfg: SweepConfig, sha256: str | None) -> Halv
         # every label of the space, those of a branch not taken empty (as hyperopt stores them)
         state.points.setdefault(config, {k: [vals[k]] if k in vals else [] for k in labels})
         if child.info.status == "FINISHED" and cfg.sweep.metric in record.metrics:
+            record.curves = curves_of(tracker, child, cfg.sweep.metric)
             record.config, record.rung = config, rung
             record.train_fraction = float(child.data.params[run_keys.TRAIN_FRACTION])
             finished.append(record)
@@ -76,12 +75,7 @@ def load_history(tracker: Tracker, cfg: SweepConfig, sha256: str | None) -> Halv
         len(finished),
     )
     return HalvingHistory(
-        parent.info.run_id,
-        parent.info.experiment_id,
-        finished,
-        max(numbers) + 1,
-        Trials(),
-        state,
+        parent.info.run_id, parent.info.experiment_id, finished, max(numbers) + 1, state
     )
 
 
