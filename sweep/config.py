@@ -61,8 +61,8 @@ class SweepSettings:
     max_evals: int = 25
     seed: int = 0
     metric: str | None = None  # null: the task's default (accuracy, or rmse for regression)
-    # Random trials before TPE starts modelling; hyperopt's default (20) would leave TPE only
-    # 5 of a 25-eval sweep.
+    # Observations (trials, and their curves' points) before TPE starts modelling; hyperopt's
+    # default (20) would leave TPE only 5 of a 25-eval sweep without curves.
     n_startup_jobs: int = 8
     run_name: str = "dtree-sweep"
     progress_bar: bool = True

@@ -72,6 +72,8 @@ def run_sweep(
         parent_run.describe_runs(cfg, data, tracker)
         with tracker.parent(cfg.sweep.run_name, resume=resume_id) as parent_id:
             parent_run.log_setup(cfg, data, tracker, parent_id, prior)
+            if schedule_params := schedule.parent_params(cfg):  # what a resume must match
+                tracker.log(parent_id, params=schedule_params)
             first = history.next_number if history else 0
             earlier = history.finished if history else []
             progress = _progress(cfg, tracker, parent_id, earlier)

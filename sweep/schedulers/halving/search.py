@@ -70,7 +70,6 @@ def search(
     """Run the brackets until a budget ends them; returns why: max_evals, timeout, early_stop."""
     s, state = cfg.sweep, state or HalvingState()
     fractions = schedule.rung_fractions(s.fidelity.min_fraction, s.fidelity.eta)
-    objective.tracker.log(objective.parent_id, params=parent_params(cfg))
     loop = _Loop(cfg, objective, state, fractions)
     total = schedule.total_fits(s.max_evals, len(fractions), s.fidelity.eta)
     bar = progress.bar if progress and s.progress_bar else None
