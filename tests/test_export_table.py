@@ -127,6 +127,39 @@ def fitted(data, name: str, tmp_path, label: str = "label"):
     return pipeline, export.from_saved_pipeline(tmp_path / "sparkml", spec)
 
 
+@pytest.fixture(scope="module")
+def table_fits(table, tmp_path_factory):
+    """The classification table's pipelines, fitted once per estimator and shared by the tests
+    that only read them (a fit, save and export is several Spark jobs): name → (pipeline, trees,
+    saved folder). Each test still exports the saved folder itself where that is what it tests."""
+    _, data = table
+    fits = {}
+
+    def get(name: str):
+        if name not in fits:
+            folder = tmp_path_factory.mktemp(f"fit-{name}")
+            fits[name] = (*fitted(data, name, folder), folder / "sparkml")
+        return fits[name]
+
+    return get
+
+
+@pytest.fixture(scope="module")
+def table_scored(table, table_fits, utc):
+    """`spark_side` of the table's raw rows (plus ODD) under each shared pipeline, computed once:
+    name → (raw Spark frame, a copy of the scored pandas frame for the test to keep)."""
+    cfg, _ = table
+    raw = raw_rows(utc, cfg, ODD)
+    scored = {}
+
+    def get(name: str):
+        if name not in scored:
+            scored[name] = spark_side(table_fits(name)[0], raw)
+        return raw, scored[name].copy()
+
+    return get
+
+
 def raw_rows(spark, cfg, odd: list[dict]):
     """Every row of the table as Spark types it (the test split and more), plus `odd` rows."""
     raw, _, _ = read(spark, cfg)
@@ -162,8 +195,8 @@ def spark_side(pipeline, raw):
     ).toPandas()
 
 
-def test_the_scorer_computes_sparks_feature_vector_exactly(table, tmp_path, utc):
-    cfg, data = table
+def test_the_scorer_computes_sparks_feature_vector_exactly(table, table_fits, table_scored):
+    _, data = table
     spec = field(data, "spec")
     kinds = {f.kind for f in spec.features}
     assert kinds == {"numeric", "boolean", "categorical", "date"}, spec.features
@@ -171,8 +204,8 @@ def test_the_scorer_computes_sparks_feature_vector_exactly(table, tmp_path, utc)
     assert bill.fill not in (None, 0.0) and 40 < bill.fill < 50  # the training split's median
     island = next(f for f in spec.features if f.source == "island")
     assert "Shetland" in island.categories and "Atlantis" not in island.categories
-    pipeline, trees = fitted(data, "dtree", tmp_path)
-    scored = spark_side(pipeline, raw_rows(utc, cfg, ODD))
+    _, trees, _ = table_fits("dtree")
+    _, scored = table_scored("dtree")
     x = encode(trees, scored[[n for n, _ in spec.inputs]])
     np.testing.assert_array_equal(x, np.stack(scored["_x"]))
     # The checks mean something: missing, unseen and weekend values are among the rows.
@@ -183,13 +216,13 @@ def test_the_scorer_computes_sparks_feature_vector_exactly(table, tmp_path, utc)
 
 
 @pytest.mark.parametrize("name", ["dtree", "forest"])
-def test_a_classifier_returns_sparks_labels_on_raw_rows(table, tmp_path, utc, name):
-    cfg, data = table
+def test_a_classifier_returns_sparks_labels_on_raw_rows(table, table_fits, table_scored, name):
+    _, data = table
     spec = field(data, "spec")
     assert spec.classes == ("Adelie", "Chinstrap", "Gentoo")
-    pipeline, trees = fitted(data, name, tmp_path)
+    _, trees, _ = table_fits(name)
     assert format_of(trees) == FORMAT_TABLE
-    scored = spark_side(pipeline, raw_rows(utc, cfg, ODD))
+    _, scored = table_scored(name)
     raw = scored[[n for n, _ in spec.inputs]]
     model = PyfuncModel(trees)
     labels = model.predict(raw)
@@ -245,9 +278,9 @@ def test_a_binary_integer_label_comes_back_as_integers(numbers, tmp_path, utc):
     assert [label_key(v) for v in labels] == scored[PREDICTED_LABEL].tolist()
 
 
-def test_parity_agrees_on_every_row_in_any_session_time_zone(table, tmp_path, utc):
+def test_parity_agrees_on_every_row_in_any_session_time_zone(table, table_fits, utc):
     cfg, data = table
-    pipeline, trees = fitted(data, "forest", tmp_path)
+    pipeline, trees, _ = table_fits("forest")
     raw = raw_rows(utc, cfg, ODD)
     utc.conf.set("spark.sql.session.timeZone", "America/Los_Angeles")
     try:
@@ -257,21 +290,21 @@ def test_parity_agrees_on_every_row_in_any_session_time_zone(table, tmp_path, ut
     assert result.total == raw.count() and result.agree == result.total
     assert result.max_proba_diff <= 1e-9 and result.ok
     assert result.tag == f"{result.total}/{result.total}"
-    _, other = fitted(data, "dtree", tmp_path / "other")  # another model's trees disagree
+    _, other, _ = table_fits("dtree")  # another model's trees disagree
     assert not parity(pipeline, raw, other).ok
 
 
-def test_a_pipeline_that_is_not_the_specs_is_refused(table, tmp_path):
+def test_a_pipeline_that_is_not_the_specs_is_refused(table, table_fits, tmp_path):
     _, data = table
     spec = field(data, "spec")
-    pipeline, _ = fitted(data, "dtree", tmp_path)
+    pipeline, _, saved = table_fits("dtree")
     changed = SQLTransformer(statement=spec.statement().replace("coalesce(", "ifnull(", 1))
     PipelineModel(stages=[changed, *pipeline.stages[1:]]).save(str(tmp_path / "changed"))
     with pytest.raises(UnsupportedModel, match="not the dataset spec's statement"):
         export.from_saved_pipeline(tmp_path / "changed", spec)
     with pytest.raises(UnsupportedModel, match="needs its dataset spec"):
-        export.from_saved_pipeline(tmp_path / "sparkml")  # a table's pipeline without its spec
-    assert Scorer(export.from_saved_pipeline(tmp_path / "sparkml", spec)).trees.spec
+        export.from_saved_pipeline(saved)  # a table's pipeline without its spec
+    assert Scorer(export.from_saved_pipeline(saved, spec)).trees.spec
 
 
 def as_json_sends_it(frame: pd.DataFrame) -> pd.DataFrame:
@@ -282,11 +315,13 @@ def as_json_sends_it(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def test_a_logged_model_gives_the_users_labels_through_mlflow(table, tmp_path, utc):
-    cfg, data = table
+def test_a_logged_model_gives_the_users_labels_through_mlflow(
+    table, table_fits, table_scored, tmp_path
+):
+    _, data = table
     spec = field(data, "spec")
-    pipeline, _ = fitted(data, "dtree", tmp_path)
-    raw = raw_rows(utc, cfg, ODD)
+    pipeline, _, _ = table_fits("dtree")
+    raw, scored = table_scored("dtree")
     client = MlflowClient()
     run = client.create_run(client.create_experiment("penguins"))
     client.set_terminated(run.info.run_id)
@@ -294,7 +329,6 @@ def test_a_logged_model_gives_the_users_labels_through_mlflow(table, tmp_path, u
     writer.client, writer.retry = client, None
     uri = writer.log_model(run.info.run_id, pipeline, example(raw, spec), spec)
 
-    scored = spark_side(pipeline, raw)
     # A long column takes no nulls (MLflow's schema); body_mass had none in the table.
     scored = scored[scored["body_mass"].notna()].astype({"body_mass": "int64"})
     sent = as_json_sends_it(scored[[n for n, _ in spec.inputs]])
