@@ -26,7 +26,9 @@ def runs_of(cfg):
 
 
 def test_a_failing_trial_fails_only_its_child(compose_cfg, spark):
-    cfg = sweep_with_depths(compose_cfg, 26, 34, "sweep.max_evals=6", "sweep.max_failures=null")
+    # fit=proposed: each trial fits TPE's depth (fit=top would fit every one at 34, all failing)
+    cfg = sweep_with_depths(compose_cfg, 26, 34, "sweep.max_evals=6", "sweep.max_failures=null",
+                            "sweep.curves.fit=proposed")  # fmt: skip
     result = run_sweep(cfg, spark, Tracker.connect(cfg.tracking))
     client, [parent], children = runs_of(cfg)
     failed = [c for c in children if c.info.status == "FAILED"]
@@ -90,12 +92,17 @@ def test_parallel_trials_are_complete_and_correctly_parented(compose_cfg, spark)
         assert child.data.tags["mlflow.parentRunId"] == parent.info.run_id
         assert {"family", "features", "maxDepth", "maxBins", "impurity"} == set(child.data.params)
         assert {"accuracy", "f1", "fit_seconds", "num_nodes"} <= set(child.data.metrics)
-    best = max(c.data.metrics["accuracy"] for c in children)
-    assert result.best.metrics["accuracy"] == best and result.model_uri  # ties: either one
-    history = client.get_metric_history(parent.info.run_id, "best_so_far_accuracy")
-    assert (
-        sorted(m.step for m in history) == list(range(6)) and max(m.value for m in history) == best
+    # the best point of any child's depth curve (sweep.curves), refitted
+    best = max(
+        m.value
+        for c in children
+        for m in client.get_metric_history(c.info.run_id, "accuracy_by_depth")
     )
+    assert result.best.metrics["accuracy"] == pytest.approx(best, abs=1e-12) and result.model_uri
+    history = client.get_metric_history(parent.info.run_id, "best_so_far_accuracy")
+    assert sorted(m.step for m in history) == list(range(6)) and max(
+        m.value for m in history
+    ) == pytest.approx(best, abs=1e-12)
 
 
 def test_a_trial_error_without_a_message_is_contained(compose_cfg, spark, monkeypatch):
