@@ -48,14 +48,21 @@ def halving_sweep(spark, tmp_path_factory, _template_store):
     return cfg, result, MlflowClient(uri)
 
 
-def fits(runs):
-    """(configuration, rung) → (params without the schedule's, validation accuracy)."""
+def at_best(client, run):
+    """A fit's validation accuracy at its best point (sweep.curves: the best of its depths)."""
+    curve = client.get_metric_history(run.info.run_id, "accuracy_by_depth")
+    return max([run.data.metrics["accuracy"], *(m.value for m in curve)])
+
+
+def fits(runs, client=None):
+    """(configuration, rung) → (params without the schedule's, validation accuracy at the fit's
+    best point when `client` reads its curve, else as fitted)."""
     out = {}
     for run in runs:
         key = (int(run.data.tags["sweep.config"]), int(run.data.params["rung"]))
         assert key not in out, f"{key} fitted twice"
         params = {k: v for k, v in run.data.params.items() if k not in ("rung", "train_fraction")}
-        out[key] = (params, run.data.metrics["accuracy"])
+        out[key] = (params, at_best(client, run) if client else run.data.metrics["accuracy"])
     return out
 
 
@@ -66,7 +73,7 @@ def test_children_record_rung_and_fraction_and_only_the_best_of_three_move_up(ha
     for run in runs:
         rung, fraction = run.data.params["rung"], float(run.data.params["train_fraction"])
         assert (rung, fraction) in {("0", 1 / 3), ("1", 1.0)}
-    got = fits(runs)
+    got = fits(runs, client)  # promotion compares each configuration's best depth
     assert sorted(c for c, r in got if r == 0) == list(range(6))  # max_evals: configurations
     for bracket in (0, 1):
         members = range(3 * bracket, 3 * bracket + 3)
@@ -80,17 +87,17 @@ def test_the_winner_is_a_full_data_fit_and_only_it_is_tested(halving_sweep):
     cfg, result, client = halving_sweep
     runs = children(client, result.parent_run_id)
     full = [r for r in runs if r.data.params["train_fraction"] == "1.0"]
-    best = max(full, key=lambda r: r.data.metrics["accuracy"])
+    best = max(full, key=lambda r: at_best(client, r))  # its best depth, refitted
     parent = client.get_run(result.parent_run_id)
     assert parent.data.tags["sweep.best_run_id"] == best.info.run_id == result.best.run_id
     assert result.best.train_fraction == 1.0
-    assert parent.data.metrics["best_accuracy"] == best.data.metrics["accuracy"]
+    assert parent.data.metrics["best_accuracy"] == pytest.approx(at_best(client, best), abs=1e-12)
     assert "test_accuracy" in parent.data.metrics
     assert not [r for r in runs if any(k.startswith("test_") for k in r.data.metrics)]
     assert parent.data.params["scheduler"] == "halving"
     assert parent.data.params["fidelity_eta"] == "3"
     history = client.get_metric_history(result.parent_run_id, "best_so_far_accuracy")
-    assert max(m.value for m in history) == best.data.metrics["accuracy"]
+    assert max(m.value for m in history) == pytest.approx(at_best(client, best), abs=1e-12)
     artifacts = {a.path for a in client.list_artifacts(result.parent_run_id, "plots")}
     assert {"plots/best_vs_time.png", "plots/history.png"} <= artifacts
 
@@ -125,6 +132,7 @@ def test_tpe_asks_each_point_from_every_fit_before_it(halving_sweep):
             n_startup_jobs=2,
         )  # fmt: skip
         asked = {k: [float(x) for x in v] for k, v in doc["misc"]["vals"].items()}
+        asked["max_depth"] = [float(cfg.search["max_depth"].high)]  # curves.fit=top fits there
         assert asked == {k: [float(x) for x in v] for k, v in state.points[number].items()}, number
 
 
