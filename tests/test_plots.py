@@ -12,7 +12,9 @@ from sweep.report import top_trials
 from sweep.search.space import SearchSpace
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-PLOTS = {"history.png", "parameters.png", "confusion_matrix.png", "feature_importances.png"}
+# best_vs_time.png: every scheduler's best so far against the search's seconds
+PLOTS = {"history.png", "parameters.png", "confusion_matrix.png", "feature_importances.png",
+         "best_vs_time.png"}  # fmt: skip
 
 
 def record(number, accuracy, depth, impurity="gini", status="ok"):
@@ -29,7 +31,7 @@ TRIALS = [
 ]
 
 
-def test_the_parent_run_carries_four_valid_pngs(smoke_sweep, tmp_path):
+def test_the_parent_run_carries_five_valid_pngs(smoke_sweep, tmp_path):
     _, result, client = smoke_sweep
     listed = {f.path for f in client.list_artifacts(result.parent_run_id, "plots")}
     assert listed == {f"plots/{name}" for name in PLOTS}
