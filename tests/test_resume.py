@@ -73,8 +73,9 @@ def test_killed_sweep_resumes_to_exactly_max_evals(tmp_path, tracking_uri, compo
         )
     assert parent_of(tracking_uri).info.status == "FINISHED"
     client = MlflowClient(tracking_uri)  # each trial at its depth curve's best (sweep.curves)
+    curve = "accuracy_by_depth"
     best = max(finished, key=lambda r: max(
-        m.value for m in client.get_metric_history(r.info.run_id, "accuracy_by_depth")))  # fmt: skip
+        m.value for m in client.get_metric_history(r.info.run_id, curve)))  # fmt: skip
     assert result.best.run_id == best.info.run_id
     assert result.parent_run_id == parent.info.run_id
     # The UI's story goes on: names by number and configuration, one best-so-far step per trial.
